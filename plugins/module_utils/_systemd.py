@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""systemd surface: unit names, unit files and drop-ins, daemon-reload, enable/start."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+
+SYSTEM_DIR = '/etc/systemd/system'
+
+# systemd.unit(5): "name.type", name of [A-Za-z0-9:_.\\-@], at most 255 bytes,
+# templates as "name@.service", instances as "name@inst.service".
+_UNIT_RE = re.compile(
+    r'^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.'
+    r'(service|socket|device|mount|automount|swap|target|path|timer|slice|scope)$')
+
+
+def valid_unit_name(name):
+    return bool(name) and len(name) <= 255 and '..' not in name and bool(_UNIT_RE.match(name))
+
+
+def unit_error(name):
+    """A message for an invalid unit name, or None when the name is valid."""
+    if valid_unit_name(name):
+        return None
+    return ('%r is not a valid systemd unit name: use NAME.TYPE (for example vllm.service), '
+            'NAME of letters, digits and ":_.\\-", an optional "@INSTANCE", and TYPE one of '
+            'service, socket, mount, target, timer, path, slice, scope, swap, automount, device' % (name,))
+
+
+def unit_path(unit):
+    return '%s/%s' % (SYSTEM_DIR, unit)
+
+
+def dropin_path(unit, name):
+    """/etc/systemd/system/UNIT.d/NAME.conf"""
+    if not name.endswith('.conf'):
+        name += '.conf'
+    return '%s/%s.d/%s' % (SYSTEM_DIR, unit, name)
+
+
+def render_section(section, items, header=''):
+    """Render one INI section; ``items`` is a list of (key, value) pairs (keys may repeat)."""
+    lines = [header.rstrip('\n')] if header else []
+    lines.append('[%s]' % section)
+    for key, value in items:
+        lines.append('%s=%s' % (key, value))
+    return '\n'.join(lines) + '\n'
+
+
+def booted(module):
+    """True when systemd is PID 1 and reachable (a chroot or a plain container is not)."""
+    return _host.isdir('/run/systemd/system') and module.get_bin_path('systemctl') is not None
+
+
+class Systemctl(object):
+    """Thin argv-only wrapper around systemctl."""
+
+    def __init__(self, module):
+        self.module = module
+        self.bin = module.get_bin_path('systemctl')
+
+    def run(self, *args, **kwargs):
+        if self.bin is None:
+            self.module.fail_json(msg='systemctl was not found; this needs a host managed by systemd.')
+        check = kwargs.pop('check', True)
+        rc, out, err = self.module.run_command([self.bin] + list(args))
+        if check and rc != 0:
+            self.module.fail_json(msg='systemctl %s failed (rc=%d): %s' % (' '.join(args), rc, (err or out).strip()),
+                                  rc=rc, stdout=out, stderr=err)
+        return rc, out, err
+
+    def daemon_reload(self):
+        self.run('daemon-reload')
+
+    def is_enabled(self, unit):
+        rc, out, _err = self.run('is-enabled', unit, check=False)
+        return rc == 0 and out.strip() in ('enabled', 'enabled-runtime', 'static', 'alias')
+
+    def is_active(self, unit):
+        rc, _out, _err = self.run('is-active', '--quiet', unit, check=False)
+        return rc == 0
+
+    def show(self, unit, *props):
+        _rc, out, _err = self.run('show', unit, '--property=' + ','.join(props), check=False)
+        values = {}
+        for line in out.splitlines():
+            key, sep, value = line.partition('=')
+            if sep:
+                values[key] = value
+        return values
+
+    def version(self):
+        _rc, out, _err = self.run('--version', check=False)
+        m = re.match(r'systemd (\d+)', out or '')
+        return int(m.group(1)) if m else 0

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run `molecule test` for each scenario given (default: every molecule/*/molecule.yml),
+# against the collection as built and installed by scripts/build.sh.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$REPO"
+
+scenarios=("$@")
+if ((${#scenarios[@]} == 0)); then
+  mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
+fi
+failed=()
+summary=()
+for s in "${scenarios[@]}"; do
+  log "molecule test -s $s"
+  start=$SECONDS
+  if molecule test -s "$s"; then
+    summary+=("$s: passed in $((SECONDS - start)) s")
+  else
+    summary+=("$s: FAILED after $((SECONDS - start)) s")
+    failed+=("$s")
+    molecule destroy -s "$s" >/dev/null 2>&1 || true
+  fi
+done
+printf '%s\n' "${summary[@]}"
+((${#failed[@]} == 0)) || die "Molecule scenarios failed: ${failed[*]}"
+echo "${#scenarios[@]} passed, 0 failed"

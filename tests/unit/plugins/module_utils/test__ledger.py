@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+
+
+class FakeModule(object):
+    check_mode = False
+
+    def atomic_move(self, src, dest, unsafe_writes=False):
+        os.rename(src, dest)
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs['msg'])
+
+
+def test_file_restore_is_byte_exact(fake_host):
+    fake_host.write('/etc/fstab', 'keep me\nexactly\n', mode=0o640)
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    f = _files.ManagedFile('/etc/fstab', '# changed\n')
+    assert f.apply(m, ledger, 'base') is True
+    ledger.save()
+    assert fake_host.read('/etc/fstab') == '# changed\n'
+    # a second run must not overwrite the first record
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/fstab', '# changed twice\n').apply(m, ledger, 'base')
+    ledger.save()
+    ledger = _ledger.Ledger(m)
+    assert ledger.original_content('/etc/fstab') == 'keep me\nexactly\n'
+    assert ledger.restore_file('/etc/fstab') is True
+    ledger.save()
+    assert fake_host.read('/etc/fstab') == 'keep me\nexactly\n'
+    assert oct(os.stat(fake_host.path('/etc/fstab')).st_mode & 0o777) == oct(0o640)
+    # nothing left to restore: the ledger file itself is gone
+    assert not fake_host.exists(_ledger.LEDGER_PATH)
+
+
+def test_new_file_is_removed_on_restore(fake_host):
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 1\n').apply(m, ledger, 'sysctl_profile')
+    ledger.remember_runtime('/proc/sys/vm/swappiness', '60', 'sysctl_profile')
+    ledger.remember_runtime('/proc/sys/vm/swappiness', '1', 'sysctl_profile')
+    ledger.save()
+    data = json.loads(fake_host.read(_ledger.LEDGER_PATH))
+    assert data['runtime']['/proc/sys/vm/swappiness']['value'] == '60'
+    assert data['files']['/etc/sysctl.d/90-x.conf']['existed'] is False
+    ledger = _ledger.Ledger(m)
+    assert ledger.files_of('sysctl_profile') == ['/etc/sysctl.d/90-x.conf']
+    assert ledger.files_of('hugepages') == []
+    ledger.restore_file('/etc/sysctl.d/90-x.conf')
+    assert not fake_host.exists('/etc/sysctl.d/90-x.conf')
+
+
+def test_corrupt_ledger_fails_clearly(fake_host):
+    fake_host.write(_ledger.LEDGER_PATH, '{not json')
+    try:
+        _ledger.Ledger(FakeModule())
+    except AssertionError as e:
+        assert 'not valid JSON' in str(e)
+    else:
+        raise AssertionError('a corrupt ledger must fail')
