@@ -34,6 +34,9 @@ build() {
   tar -C "$root" -c . | podman import -q --change 'CMD ["/sbin/init"]' - "$image:$recipe" >/dev/null
   podman tag "$image:$recipe" "$image:latest"
   rm -rf "$root" "$root.log"
+  # Drop images of earlier recipes (not in use by a container).
+  podman images --format '{{.Repository}}:{{.Tag}}' "$image" |
+    grep -vE ":($recipe|latest)\$" | xargs -r podman rmi >/dev/null 2>&1 || true
   log "image $image:$recipe built"
 }
 
