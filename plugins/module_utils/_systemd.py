@@ -7,6 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 import re
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
@@ -42,6 +43,16 @@ def dropin_path(unit, name):
     if not name.endswith('.conf'):
         name += '.conf'
     return '%s/%s.d/%s' % (SYSTEM_DIR, unit, name)
+
+
+def wants_link(unit, target='multi-user.target'):
+    """The symlink ``systemctl enable`` makes for ``WantedBy=TARGET``."""
+    return '%s/%s.wants/%s' % (SYSTEM_DIR, target, unit)
+
+
+def is_linked(unit, target='multi-user.target'):
+    """True when the unit is enabled for ``target`` (its wants symlink exists; read offline)."""
+    return os.path.lexists(_host.host_path(wants_link(unit, target)))
 
 
 def render_section(section, items, header=''):

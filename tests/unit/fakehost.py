@@ -42,6 +42,12 @@ class FakeHost(object):
             os.chmod(full, mode)
         return full
 
+    def mkdir(self, path):
+        full = self.path(path)
+        if not os.path.isdir(full):
+            os.makedirs(full)
+        return full
+
     def symlink(self, target, path):
         full = self.path(path)
         d = os.path.dirname(full)
@@ -188,3 +194,51 @@ class FakeHost(object):
             'UUID=5a5a-0001  none   swap  sw                 0  0\n'))
         h.write('/etc/os-release', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n')
         return h
+
+
+class FakeCommands(object):
+    """Stand-in for the host's commands: records every argv, never runs anything.
+
+    ``bins`` maps a command name to the path ``get_bin_path()`` returns (a name
+    that is missing returns None); ``handlers`` maps a name to a function of the
+    argv returning ``(rc, out, err)`` (default ``(0, '', '')``).  A handler can
+    change the fake tree to play the command's effect (swapoff edits
+    /proc/swaps, systemctl enable makes the wants link).  ``module.warn()``
+    messages are collected in ``warnings``.
+    """
+
+    def __init__(self, bins=(), handlers=None):
+        self.bins = dict((name, '/usr/bin/' + name) for name in bins)
+        self.handlers = dict(handlers or {})
+        self.calls = []
+        self.warnings = []
+
+    def install(self, monkeypatch):
+        from ansible.module_utils import basic
+        fake = self
+
+        def get_bin_path(module, arg, required=False, opt_dirs=None):
+            path = fake.bins.get(arg)
+            if path is None and required:
+                module.fail_json(msg='Failed to find required executable "%s"' % arg)
+            return path
+
+        def run_command(module, args, **kwargs):
+            if isinstance(args, str) or kwargs.get('use_unsafe_shell'):
+                raise AssertionError('commands must be argv lists without a shell: %r' % (args,))
+            argv = list(args)
+            fake.calls.append(argv)
+            handler = fake.handlers.get(os.path.basename(argv[0]))
+            return handler(argv) if handler else (0, '', '')
+
+        def warn(module, warning, **kwargs):
+            fake.warnings.append(warning)
+
+        monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
+        monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
+        monkeypatch.setattr(basic.AnsibleModule, 'warn', warn)
+        return self
+
+    def names(self):
+        """The calls as 'cmd arg arg' strings without the directory of cmd."""
+        return [' '.join([os.path.basename(c[0])] + c[1:]) for c in self.calls]

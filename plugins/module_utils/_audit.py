@@ -1,0 +1,390 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Desired profile against the host's actual state: the drift report.
+
+Pure functions: they take what a caller read from the host (plain values,
+``None`` where a surface is missing) and return audit items
+``{concern, setting, desired, actual, status, detail}`` with ``status`` one of
+``ok``, ``drift`` or ``unavailable``.  Reading the host is the caller's job
+(``inference_host_info``); that keeps these rules testable with tables.
+
+``desired`` (the module option) is validated by ``validate()`` first.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
+from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
+
+OK = 'ok'
+DRIFT = 'drift'
+UNAVAILABLE = 'unavailable'
+STATUSES = (OK, DRIFT, UNAVAILABLE)
+
+CONCERNS = ('sysctl', 'sysctl_profile', 'thp', 'hugepages', 'governor', 'memlock', 'io_scheduler', 'gpu',
+            'service')
+THP_SETTINGS = ('enabled', 'defrag')
+HUGEPAGE_SIZES = ('2M', '1G')
+GPU_SETTINGS = ('persistence_mode', 'power_limit', 'compute_mode')
+SERVICE_KEYS = ('unit', 'cpus', 'allocator_library')
+DEFAULT_NVME = ['nvme*n*']
+
+#: RLIMIT_INFINITY as systemd and /proc/PID/limits print it.
+UNLIMITED_WORDS = ('unlimited', 'infinity', '-1')
+
+
+def item(concern, setting, desired, actual, status, detail=None):
+    return {'concern': concern, 'setting': setting, 'desired': desired, 'actual': actual,
+            'status': status, 'detail': detail}
+
+
+def summary(items):
+    out = dict((s, 0) for s in STATUSES)
+    for i in items:
+        out[i['status']] += 1
+    return out
+
+
+# -- validation ----------------------------------------------------------------
+def validate(desired):
+    """A list of messages for what is wrong in ``desired`` (empty when it is fine)."""
+    errors = []
+    if not isinstance(desired, dict):
+        return ['desired must be a dictionary of concerns (%s)' % ', '.join(CONCERNS)]
+    unknown = sorted(k for k in desired if k not in CONCERNS)
+    if unknown:
+        errors.append('desired: unknown key(s) %s; allowed: %s' % (', '.join(map(str, unknown)), ', '.join(CONCERNS)))
+    profile = desired.get('sysctl_profile')
+    if profile is not None and profile not in _sysctl.PROFILES:
+        errors.append('desired.sysctl_profile: %r is not a profile; use one of %s'
+                      % (profile, ', '.join(sorted(_sysctl.PROFILES))))
+    sysctl = desired.get('sysctl')
+    if sysctl is not None:
+        if not isinstance(sysctl, dict):
+            errors.append('desired.sysctl must be a dictionary of sysctl names and values')
+        else:
+            for key in sorted(sysctl, key=str):
+                err = _sysctl.key_error(key)
+                if not err:
+                    err = _sysctl.parse_value(key, sysctl[key])[1]
+                if err:
+                    errors.append('desired.sysctl: %s' % err)
+    thp = desired.get('thp')
+    if thp is not None and (not isinstance(thp, dict) or set(thp) - set(THP_SETTINGS)):
+        errors.append('desired.thp must be a dictionary with enabled and/or defrag')
+    pools = desired.get('hugepages')
+    if pools is not None:
+        if not isinstance(pools, list):
+            errors.append('desired.hugepages must be a list of {size, count, node}')
+        else:
+            for i, pool in enumerate(pools):
+                if not isinstance(pool, dict) or pool.get('size') not in HUGEPAGE_SIZES \
+                        or not _is_int(pool.get('count')) or int(pool.get('count')) < 0 \
+                        or (pool.get('node') is not None and not _is_int(pool.get('node'))):
+                    errors.append('desired.hugepages[%d]: %r must be {size: 2M or 1G, count: N >= 0, node: N '
+                                  '(optional)}' % (i, pool))
+    memlock = desired.get('memlock')
+    if memlock is not None and parse_limit(memlock) is None:
+        errors.append('desired.memlock: %r is not unlimited (infinity) or a number of bytes' % (memlock,))
+    sched = desired.get('io_scheduler')
+    if sched is not None:
+        if isinstance(sched, dict):
+            if not isinstance(sched.get('scheduler'), str) or not isinstance(sched.get('devices', []), list):
+                errors.append('desired.io_scheduler: give a scheduler name, or {scheduler: NAME, devices: [GLOBS]}')
+        elif not isinstance(sched, str):
+            errors.append('desired.io_scheduler: give a scheduler name such as none')
+    gpu = desired.get('gpu')
+    if gpu is not None and (not isinstance(gpu, dict) or set(gpu) - set(GPU_SETTINGS)):
+        errors.append('desired.gpu must be a dictionary with %s' % ', '.join(GPU_SETTINGS))
+    service = desired.get('service')
+    if service is not None:
+        if not isinstance(service, dict) or not service.get('unit') or set(service) - set(SERVICE_KEYS):
+            errors.append('desired.service must be a dictionary with unit and optionally cpus, allocator_library')
+        elif service.get('cpus') is not None:
+            try:
+                _topology.parse_cpulist(str(service['cpus']))
+            except ValueError as e:
+                errors.append('desired.service.cpus: %s' % e)
+    return errors
+
+
+def _is_int(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and _sysctl.is_int(value.strip())
+
+
+# -- sysctl ----------------------------------------------------------------------
+def sysctl_requests(desired):
+    """{key: _sysctl.Request}: the profile expanded, explicit settings on top."""
+    requests = {}
+    if desired.get('sysctl_profile'):
+        requests.update(_sysctl.profile_requests(desired['sysctl_profile']))
+    for key, value in (desired.get('sysctl') or {}).items():
+        text, _err = _sysctl.parse_value(key, value)
+        requests[key] = _sysctl.Request(key, text, _sysctl.SETTINGS_WHY, 'settings')
+    return requests
+
+
+def audit_sysctl(requests, actual):
+    """``actual``: {key: (value or None, unavailable reason or location path)}."""
+    out = []
+    for key in sorted(requests):
+        req = requests[key]
+        value, where = actual.get(key, (None, 'not read'))
+        if value is None:
+            out.append(item('sysctl', key, req.value, None, UNAVAILABLE, where))
+            continue
+        value = _sysctl.normalize(value)
+        if req.raise_only and not _sysctl.is_int(value):
+            out.append(item('sysctl', key, req.value, value, DRIFT,
+                            'raise-only value needs an integer, %s holds %r' % (where, value)))
+            continue
+        ok = req.target(value) == value
+        if req.raise_only:
+            detail = 'raise-only: %s %s %d' % (value, '>=' if ok else '<', req.floor)
+        else:
+            detail = where
+        out.append(item('sysctl', key, req.value, value, OK if ok else DRIFT, detail))
+    return out
+
+
+# -- THP and huge pages ---------------------------------------------------------------
+def audit_thp(desired, actual):
+    """``actual``: {'enabled': word or None, 'defrag': word or None}."""
+    out = []
+    for name in THP_SETTINGS:
+        if name not in (desired or {}):
+            continue
+        want, have = desired[name], actual.get(name)
+        if have is None:
+            out.append(item('thp', name, want, None, UNAVAILABLE,
+                            '/sys/kernel/mm/transparent_hugepage/%s is missing (kernel without THP)' % name))
+        else:
+            out.append(item('thp', name, want, have, OK if have == want else DRIFT))
+    return out
+
+
+def pool_label(size, node):
+    return '%s %s' % (size, 'total' if node is None else 'node%d' % int(node))
+
+
+def audit_hugepages(pools, actual):
+    """``actual``: {(size, node or None): nr_hugepages or None}."""
+    out = []
+    for pool in pools or []:
+        node = None if pool.get('node') is None else int(pool['node'])
+        want = int(pool['count'])
+        have = actual.get((pool['size'], node))
+        label = pool_label(pool['size'], node)
+        if have is None:
+            out.append(item('hugepages', label, want, None, UNAVAILABLE,
+                            'no such pool on this host (page size or NUMA node missing)'))
+        elif have == want:
+            out.append(item('hugepages', label, want, have, OK))
+        else:
+            out.append(item('hugepages', label, want, have, DRIFT,
+                            '%d page(s) %s' % (abs(want - have), 'short' if have < want else 'too many')))
+    return out
+
+
+# -- CPU governor ----------------------------------------------------------------------
+def audit_governor(desired, actual):
+    """``actual``: {cpu number: governor}; empty when the host has no cpufreq."""
+    if not actual:
+        return [item('governor', 'scaling_governor', desired, None, UNAVAILABLE,
+                     'no cpufreq on this host (/sys/devices/system/cpu/cpu*/cpufreq is missing: a VM or a container)')]
+    wrong = sorted(c for c, g in actual.items() if g != desired)
+    values = sorted(set(g for g in actual.values() if g))
+    have = values[0] if len(values) == 1 else values
+    if not wrong:
+        return [item('governor', 'scaling_governor', desired, have, OK, '%d CPU(s)' % len(actual))]
+    return [item('governor', 'scaling_governor', desired, have, DRIFT,
+                 'CPU(s) %s not on %s' % (_topology.format_cpulist(wrong), desired))]
+
+
+# -- memlock ---------------------------------------------------------------------------
+def parse_limit(value):
+    """A limit as an int of bytes, -1 for unlimited; None when it is not a limit."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return -1 if value < 0 else value
+    text = ('%s' % (value,)).strip().lower()
+    if text in UNLIMITED_WORDS:
+        return -1
+    if text.isdigit():
+        return int(text)
+    return None
+
+
+def limit_ok(want, have):
+    """True when limit ``have`` is at least ``want`` (both from parse_limit)."""
+    if want is None or have is None:
+        return False
+    if have == -1:
+        return True
+    return want != -1 and have >= want
+
+
+def show_limit(value):
+    return 'unlimited' if value == -1 else value
+
+
+def audit_memlock(desired, actual):
+    """``actual``: {'services': {soft, hard, source} or None, 'logins': {soft, hard, source} or None,
+    'services_reason': why services could not be read}.
+
+    Services: systemd's ``DefaultLimitMEMLOCK`` (what every unit without its own
+    ``LimitMEMLOCK=`` gets) on a host booted with systemd, else PID 1's own limit
+    from /proc/1/limits (what an init other than systemd passes on).  Logins:
+    pam_limits, the last ``*`` memlock line of limits.conf and limits.d (values in
+    KiB there, compared in bytes here).  Both soft and hard limits must reach it.
+    """
+    want = parse_limit(desired)
+    out = []
+    for scope in ('services', 'logins'):
+        got = actual.get(scope)
+        if got is None:
+            out.append(item('memlock', scope, show_limit(want), None, UNAVAILABLE, actual.get(scope + '_reason')))
+            continue
+        soft, hard = got.get('soft'), got.get('hard')
+        have = show_limit(soft) if soft == hard else {'soft': show_limit(soft), 'hard': show_limit(hard)}
+        ok = limit_ok(want, soft) and limit_ok(want, hard)
+        out.append(item('memlock', scope, show_limit(want), have, OK if ok else DRIFT, got.get('source')))
+    return out
+
+
+# -- I/O scheduler ---------------------------------------------------------------------
+def io_scheduler_wanted(desired):
+    """(scheduler, device globs) from ``io_scheduler: none`` or ``{scheduler, devices}``."""
+    if isinstance(desired, dict):
+        return desired['scheduler'], list(desired.get('devices') or DEFAULT_NVME)
+    return desired, list(DEFAULT_NVME)
+
+
+def audit_io_scheduler(desired, actual):
+    """``actual``: {device: selected scheduler or None}."""
+    scheduler, globs = io_scheduler_wanted(desired)
+    if not actual:
+        return [item('io_scheduler', ' '.join(globs), scheduler, None, UNAVAILABLE,
+                     'no block device matches %s' % ' '.join(globs))]
+    out = []
+    for dev in sorted(actual):
+        have = actual[dev]
+        if have is None:
+            out.append(item('io_scheduler', dev, scheduler, None, UNAVAILABLE, 'no queue/scheduler'))
+        else:
+            out.append(item('io_scheduler', dev, scheduler, have, OK if have == scheduler else DRIFT))
+    return out
+
+
+# -- GPU ---------------------------------------------------------------------------------
+def _gpu_want(setting, want, gpu):
+    """(desired value shown, comparable desired value) for one GPU."""
+    if setting == 'power_limit':
+        power = gpu.get('power_limit') or {}
+        word = ('%s' % (want,)).strip().lower()
+        if word in ('max', 'default'):
+            return word, power.get(word)
+        return want, _number(want)
+    if setting == 'persistence_mode':
+        return want, bool(want)
+    return want, want
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def audit_gpu(desired, gpus, reason=None):
+    """``gpus``: NVML facts per GPU (``_nvml.Gpu.facts()``), or None with ``reason`` when NVML is unusable."""
+    out = []
+    settings = [s for s in GPU_SETTINGS if s in (desired or {})]
+    if gpus is None:
+        for s in settings:
+            out.append(item('gpu', s, desired[s], None, UNAVAILABLE, reason))
+        return out
+    if not gpus:
+        for s in settings:
+            out.append(item('gpu', s, desired[s], None, UNAVAILABLE, 'NVML lists no GPU'))
+        return out
+    for gpu in gpus:
+        label = 'GPU %s' % gpu.get('index')
+        for s in settings:
+            shown, want = _gpu_want(s, desired[s], gpu)
+            if s == 'power_limit':
+                have = (gpu.get('power_limit') or {}).get('current')
+                same = have is not None and want is not None and _number(have) == _number(want)
+                detail = '%s: %s W is the %s limit' % (label, want, shown) if shown in ('max', 'default') else label
+            else:
+                have = gpu.get(s)
+                same = have == want
+                detail = label
+            if have is None or want is None:
+                out.append(item('gpu', '%s %s' % (label, s), shown, have, UNAVAILABLE,
+                                '%s: not supported by this GPU or driver' % label))
+            else:
+                out.append(item('gpu', '%s %s' % (label, s), shown, have, OK if same else DRIFT, detail))
+    return out
+
+
+# -- service placement ---------------------------------------------------------------------
+def audit_service(desired, actual):
+    """``actual``: {'pid': int or None, 'reason': why there is no process,
+    'cpus_allowed': cpulist text or None, 'maps': [mapped paths] or None,
+    'library_real': the library's resolved path or None}."""
+    unit = desired['unit']
+    out = []
+    checks = [k for k in ('cpus', 'allocator_library') if desired.get(k)]
+    if not checks:
+        checks = ['running']
+    pid = actual.get('pid')
+    if not pid:
+        for k in checks:
+            out.append(item('service', '%s %s' % (unit, k), desired.get(k, 'running'), None, UNAVAILABLE,
+                            actual.get('reason') or '%s has no running main process' % unit))
+        return out
+    where = '%s MainPID %d' % (unit, pid)
+    if 'running' in checks:
+        out.append(item('service', '%s running' % unit, 'running', 'running', OK, where))
+    if 'cpus' in checks:
+        want = _topology.parse_cpulist(str(desired['cpus']))
+        text = actual.get('cpus_allowed')
+        if text is None:
+            out.append(item('service', '%s cpus' % unit, str(desired['cpus']), None, UNAVAILABLE,
+                            '%s: /proc/%d/status has no Cpus_allowed_list' % (where, pid)))
+        else:
+            try:
+                have = _topology.parse_cpulist(text)
+            except ValueError:
+                have = None
+            same = have == want
+            out.append(item('service', '%s cpus' % unit, _topology.format_cpulist(want), text.strip(),
+                            OK if same else DRIFT, where))
+    if 'allocator_library' in checks:
+        lib = desired['allocator_library']
+        maps = actual.get('maps')
+        if maps is None:
+            out.append(item('service', '%s allocator_library' % unit, lib, None, UNAVAILABLE,
+                            '%s: /proc/%d/maps cannot be read' % (where, pid)))
+        else:
+            real = actual.get('library_real')
+            found = [p for p in maps if p == lib or (real and p == real)]
+            if found:
+                out.append(item('service', '%s allocator_library' % unit, lib, found[0], OK, where))
+            else:
+                base = lib.rsplit('/', 1)[-1].split('.so')[0]
+                similar = sorted(set(p for p in maps if p.rsplit('/', 1)[-1].startswith(base)))
+                note = ' (maps %s)' % ', '.join(similar) if similar else ''
+                out.append(item('service', '%s allocator_library' % unit, lib, similar[0] if similar else None,
+                                DRIFT, '%s does not map %s%s' % (where, lib, note)))
+    return out

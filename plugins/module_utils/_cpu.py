@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""CPU frequency surface: cpufreq governors in sysfs and the unit that sets them at boot."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
+
+CPU_DIR = '/sys/devices/system/cpu'
+GOVERNOR_UNIT = 'inference-cpu-governor.service'
+
+#: cpufreq governor names (performance, schedutil, ondemand...): they go into a unit's shell line.
+GOVERNOR_RE = re.compile(r'^[a-z][a-z0-9_]{0,31}$')
+
+
+def governor_path(cpu):
+    return '%s/cpu%d/cpufreq/scaling_governor' % (CPU_DIR, cpu)
+
+
+def cpufreq_cpus():
+    """Numbers of the CPUs that have a cpufreq governor, in order."""
+    cpus = []
+    for name in _host.listdir(CPU_DIR):
+        m = re.match(r'^cpu(\d+)$', name)
+        if m and _host.exists(governor_path(int(m.group(1)))):
+            cpus.append(int(m.group(1)))
+    return sorted(cpus)
+
+
+def available_governors(cpu):
+    text = _host.read_value('%s/cpu%d/cpufreq/scaling_available_governors' % (CPU_DIR, cpu), '')
+    return text.split()
+
+
+def common_governors(cpus):
+    """Governors every one of ``cpus`` offers, in the order the first one lists them."""
+    common = None
+    for cpu in cpus:
+        offered = available_governors(cpu)
+        common = offered if common is None else [g for g in common if g in offered]
+    return common or []
+
+
+def render_governor_unit(governor, owner):
+    """A oneshot unit that writes ``governor`` to every CPU's cpufreq at boot."""
+    script = ("for f in %s/cpu[0-9]*/cpufreq/scaling_governor; do "
+              "[ -w \"$$f\" ] && echo %s > \"$$f\"; done; exit 0" % (CPU_DIR, governor))
+    return ''.join([
+        _files.header(owner),
+        _systemd.render_section('Unit', [
+            ('Description', 'Set the CPU frequency governor to %s (inference.host_tuning)' % governor),
+            ('ConditionPathExists', '%s/cpu0/cpufreq' % CPU_DIR),
+            ('After', 'systemd-modules-load.service'),
+        ]),
+        '\n',
+        _systemd.render_section('Service', [
+            ('Type', 'oneshot'),
+            ('RemainAfterExit', 'yes'),
+            ('ExecStart', "/bin/sh -c '%s'" % script),
+        ]),
+        '\n',
+        _systemd.render_section('Install', [('WantedBy', 'multi-user.target')]),
+    ])

@@ -1,0 +1,138 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Swap surface: /proc/swaps, MemTotal, swap lines in /etc/fstab, zram and zswap.
+
+Swap lines in fstab are never deleted: they are commented out with a
+recognisable prefix (``COMMENT_PREFIX``) so a reader sees what was there, and
+so they can be put back even when the restore ledger has been lost.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+
+SWAPS = '/proc/swaps'
+MEMINFO = '/proc/meminfo'
+FSTAB = '/etc/fstab'
+ZSWAP_ENABLED = '/sys/module/zswap/parameters/enabled'
+SELF_STATUS = '/proc/self/status'
+COMMENT_PREFIX = '# inference.host_tuning: '
+
+#: CAP_SYS_ADMIN (swapon(2)/swapoff(2) need it); bit 21 of CapEff.
+CAP_SYS_ADMIN = 21
+
+_OCTAL = re.compile(r'\\([0-7]{3})')
+
+
+def _unescape(field):
+    """/proc/swaps escapes white space in paths as octal (``\\040``)."""
+    return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def active_swaps():
+    """Active swap areas from /proc/swaps, in kernel order.
+
+    Each is ``{'name', 'type', 'size_kib', 'used_kib', 'priority'}``.
+    """
+    text = _host.read(SWAPS, '') or ''
+    swaps = []
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 5:
+            continue
+        swaps.append({
+            'name': _unescape(fields[0]),
+            'type': fields[1],
+            'size_kib': _int(fields[2]),
+            'used_kib': _int(fields[3]),
+            'priority': _int(fields[4]),
+        })
+    return swaps
+
+
+def mem_total_kib():
+    """MemTotal from /proc/meminfo in KiB; None when it cannot be read."""
+    for line in (_host.read(MEMINFO, '') or '').splitlines():
+        key, sep, rest = line.partition(':')
+        if sep and key.strip() == 'MemTotal':
+            return _int(rest.split()[0]) if rest.split() else None
+    return None
+
+
+def zram_devices():
+    """Names of zram block devices (``zram0``...)."""
+    return [name for name in _host.listdir('/sys/block') if re.match(r'^zram\d+$', name)]
+
+
+def zswap_enabled():
+    """True/False from the zswap module parameter; None when zswap is not built in."""
+    value = _host.read_value(ZSWAP_ENABLED)
+    if value is None:
+        return None
+    return value in ('Y', 'y', '1')
+
+
+def can_swapoff():
+    """Whether this process holds CAP_SYS_ADMIN; None when it cannot be told.
+
+    A default (unprivileged) container lacks it, so swapoff fails with EPERM
+    there: check mode uses this to predict that honestly.
+    """
+    for line in (_host.read(SELF_STATUS, '') or '').splitlines():
+        if line.startswith('CapEff:'):
+            try:
+                return bool(int(line.split(':', 1)[1].strip(), 16) & (1 << CAP_SYS_ADMIN))
+            except ValueError:
+                return None
+    return None
+
+
+def is_permission_error(text):
+    """True when a swapon/swapoff message says the kernel refused permission."""
+    text = (text or '').lower()
+    return 'not permitted' in text or 'permission denied' in text
+
+
+def is_swap_entry(line):
+    """True for an active fstab line whose type (third field) is ``swap``."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith('#'):
+        return False
+    fields = stripped.split()
+    return len(fields) >= 3 and fields[2] == 'swap'
+
+
+def comment_swap_lines(text):
+    """(new text, [lines commented]) with every active swap line commented out."""
+    out = []
+    commented = []
+    for line in (text or '').splitlines(True):
+        if is_swap_entry(line):
+            commented.append(line.rstrip('\r\n'))
+            line = COMMENT_PREFIX + line
+        out.append(line)
+    return ''.join(out), commented
+
+
+def uncomment_ours(text):
+    """(new text, [lines restored]) with the lines this collection commented put back."""
+    out = []
+    restored = []
+    for line in (text or '').splitlines(True):
+        if line.startswith(COMMENT_PREFIX):
+            line = line[len(COMMENT_PREFIX):]
+            restored.append(line.rstrip('\r\n'))
+        out.append(line)
+    return ''.join(out), restored

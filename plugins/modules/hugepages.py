@@ -1,0 +1,722 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: hugepages
+short_description: Transparent huge pages and static huge page pools, at runtime and across reboots
+version_added: 0.1.0
+description:
+  - Sets the transparent huge pages (THP) modes C(enabled) and C(defrag) in
+    C(/sys/kernel/mm/transparent_hugepage/) and reserves static HugeTLB pools of 2M
+    or 1G pages, in total or per NUMA node.
+  - Runtime values are written to sysfs; after each pool write the module reads
+    C(nr_hugepages) back, because the kernel may allocate fewer pages than asked
+    (fragmented memory). A shortfall is a warning, or a failure below O(pools[].min_count).
+  - Persistence across reboots is one tmpfiles.d file of the collection,
+    C(/etc/tmpfiles.d/90-inference-host-tuning-hugepages.conf), with
+    C(w PATH - - - - VALUE) lines for the THP modes and the runtime pools.
+  - Boot pools (O(pools[].boot), the default for 1G pages) are reserved through the kernel
+    command line (C(hugepagesz=1G hugepages=N); per node C(hugepages=0:N,1:M), which
+    the kernel accepts since Linux 5.16). Only the module's own parameters are added
+    or removed; other parameters are never touched. The pool exists after the next boot;
+    until the running kernel was booted with the parameters, RV(reboot_required) is V(true),
+    on every run.
+  - Before its first change of a runtime value or file the module records the original in the
+    collection's restore ledger (C(/var/lib/inference_host_tuning/ledger.json)), so that
+    O(state=absent) puts back exactly what was there.
+author:
+  - inference.host_tuning contributors (@inference-host-tuning)
+options:
+  thp_enabled:
+    description:
+      - Transparent huge pages mode (C(/sys/kernel/mm/transparent_hugepage/enabled)).
+      - The value must be one the running kernel offers in that file.
+      - Left as it is when not set.
+    type: str
+    choices: [always, madvise, never]
+  thp_defrag:
+    description:
+      - THP defragmentation mode (C(/sys/kernel/mm/transparent_hugepage/defrag)).
+      - The value must be one the running kernel offers in that file.
+      - Left as it is when not set.
+    type: str
+    choices: [always, defer, defer+madvise, madvise, never]
+  pools:
+    description:
+      - Static huge page pools. One pool per size and node; for one size use either a total
+        (no O(pools[].node)) or per-node pools, not both.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      size:
+        description:
+          - Page size. V(1G) needs the C(pdpe1gb) CPU flag on x86 (and the kernel's
+            C(hugepages-1048576kB) pool elsewhere).
+        type: str
+        required: true
+        choices: ['2M', '1G']
+      count:
+        description:
+          - Number of pages; the total across nodes when O(pools[].node) is omitted.
+          - V(0) releases the pool.
+        type: int
+        required: true
+      node:
+        description:
+          - NUMA node of the pool (a C(/sys/devices/system/node/nodeN) that exists).
+          - A per-node boot pool needs Linux 5.16 or later.
+        type: int
+      min_count:
+        description:
+          - Fail when the kernel allocates fewer pages than this (at runtime, or for a
+            boot pool once the host runs with the parameters). Between 0 and O(pools[].count).
+          - Without it a shortfall is only a warning.
+        type: int
+      boot:
+        description:
+          - Reserve the pool through the kernel command line at boot instead of at runtime.
+          - Defaults to V(true) for V(1G) pages (they can seldom be found at runtime) and
+            V(false) for V(2M) pages.
+          - A boot pool is not written at runtime; it takes effect after a reboot.
+        type: bool
+  default_size:
+    description:
+      - Adds C(default_hugepagesz=SIZE) to the kernel command line, the size of
+        C(MAP_HUGETLB) mappings and of C(hugetlbfs) mounts without a C(pagesize) option.
+      - Not set by default; set it only when the server maps huge pages without naming a size.
+    type: str
+    choices: ['2M', '1G']
+  cmdline_method:
+    description:
+      - How the kernel command line is changed, when boot pools or O(default_size) need it.
+      - V(grub_d) writes C(/etc/default/grub.d/90-inference-host-tuning.cfg) (appending to
+        C(GRUB_CMDLINE_LINUX_DEFAULT)) and runs C(update-grub) (or C(grub-mkconfig)) when it changed.
+      - V(grubby) runs C(grubby --update-kernel=ALL --args=...) and C(--remove-args=...) with
+        the module's own parameters only.
+      - V(file) writes the parameters, on one line, to O(cmdline_file) (a stand-in boot loader
+        for a VM that boots a kernel with them).
+      - V(auto) is V(grubby) where C(grubby) is installed, else V(grub_d) where C(update-grub) is;
+        otherwise the module fails and asks for a method.
+    type: str
+    default: auto
+    choices: [auto, grub_d, grubby, file]
+  cmdline_file:
+    description:
+      - The file for O(cmdline_method=file). Must be an absolute path.
+    type: path
+    default: /etc/inference-host-tuning/cmdline
+  state:
+    description:
+      - V(present) applies the settings.
+      - V(absent) removes the module's files and kernel parameters and restores the runtime
+        values that were there before this module first changed them.
+    type: str
+    default: present
+    choices: [present, absent]
+  runtime:
+    description:
+      - What to do with the running kernel's values.
+      - V(best_effort) writes them; where sysfs is read-only (an unprivileged container) it
+        persists the settings, warns and reports the runtime part as skipped.
+      - V(required) fails, before writing anything, when a runtime value cannot be written.
+      - V(skip) only persists (or, with O(state=absent), leaves runtime values as they are).
+    type: str
+    default: best_effort
+    choices: [best_effort, required, skip]
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Check mode writes nothing. It cannot know whether the kernel will find all the pages
+        of a pool, so a pool the kernel cannot grow is predicted as changed while a real run
+        reports it unchanged.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details:
+      - The diff is a list of file diffs (the tmpfiles.d file, the GRUB drop-in or
+        O(cmdline_file)); with grubby, the arguments of each boot entry before and after.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: linux
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second run makes no changes.
+    support: partial
+    details:
+      - A second run with the same options changes nothing, except that a pool the kernel
+        could not fill is written again (the kernel may find the pages now); it is reported
+        changed only when the number of pages actually moved.
+notes:
+  - 1G pages usually need a boot pool; at runtime the kernel rarely finds 1G of contiguous memory.
+  - The kernel parameters take effect after a reboot, which this module never does;
+    use RV(reboot_required).
+  - On a read-only sysfs the THP modes and runtime pools still go to the tmpfiles.d file, so they
+    apply at the next boot of a host where sysfs is writable.
+  - O(state=absent) reports RV(reboot_required) for the parameters it removed only on the run that
+    removed them.
+seealso:
+  - name: HugeTLB pages (kernel documentation)
+    description: Pools, per-node pools and the boot parameters.
+    link: https://docs.kernel.org/admin-guide/mm/hugetlbpage.html
+  - name: Transparent Hugepage Support (kernel documentation)
+    description: THP C(enabled) and C(defrag) modes.
+    link: https://docs.kernel.org/admin-guide/mm/transhuge.html
+'''
+
+EXAMPLES = r'''
+- name: THP on request only, 2M pools per node at runtime, 1G pages at boot
+  inference.host_tuning.hugepages:
+    thp_enabled: madvise
+    thp_defrag: defer+madvise
+    pools:
+      - size: 2M
+        count: 1024
+        node: 0
+        min_count: 512
+      - size: 2M
+        count: 1024
+        node: 1
+      - size: 1G
+        count: 16
+  register: hugepages
+
+- name: Tell the operator a reboot is needed for the 1G pool
+  ansible.builtin.debug:
+    msg: "Reboot needed for {{ hugepages.cmdline.params | join(' ') }}"
+  when: hugepages.reboot_required
+
+- name: Boot-time 1G pool on a Debian host, default huge page size 1G
+  inference.host_tuning.hugepages:
+    pools:
+      - size: 1G
+        count: 32
+    default_size: 1G
+    cmdline_method: grub_d
+
+- name: A VM test loop reads the kernel parameters from a file
+  inference.host_tuning.hugepages:
+    pools:
+      - size: 1G
+        count: 2
+        node: 0
+    cmdline_method: file
+    cmdline_file: /etc/inference-host-tuning/cmdline
+
+- name: In a container, persist only
+  inference.host_tuning.hugepages:
+    thp_enabled: never
+    runtime: skip
+
+- name: Put everything back as it was
+  inference.host_tuning.hugepages:
+    state: absent
+'''
+
+RETURN = r'''
+thp:
+  description:
+    - The THP modes before and after the run (predicted in check mode), and why the runtime
+      write was skipped (V(null) when it was not).
+    - C(before) and C(after) are V(null) where the kernel has no THP.
+  returned: always
+  type: dict
+  sample:
+    enabled: {before: always, after: madvise, runtime_skipped: null}
+    defrag: {before: madvise, after: defer+madvise, runtime_skipped: null}
+pools:
+  description:
+    - One entry per requested pool (empty with O(state=absent)).
+    - C(size), C(node) (V(null) for a total), C(requested) pages, C(min_count), C(boot).
+    - C(before) and C(allocated), the C(nr_hugepages) before and after the run
+      (C(allocated) is V(null) in check mode when the pool would be written).
+    - C(shortfall), the pages the kernel did not allocate (V(null) when unknown, for example
+      for a boot pool before the reboot).
+    - C(persisted), V(tmpfiles) or V(cmdline); C(runtime_skipped), why the runtime was not
+      written, or V(null).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - size: 2M
+      node: 0
+      requested: 1024
+      min_count: 512
+      boot: false
+      before: 0
+      allocated: 1000
+      shortfall: 24
+      persisted: tmpfiles
+      runtime_skipped: null
+    - size: 1G
+      node: null
+      requested: 16
+      min_count: null
+      boot: true
+      before: 0
+      allocated: 0
+      shortfall: null
+      persisted: cmdline
+      runtime_skipped: "boot pool: reserved by the kernel command line at the next boot"
+restored:
+  description: Runtime values put back by O(state=absent) (C(path), C(before), C(after), C(runtime_skipped)).
+  returned: when O(state=absent)
+  type: list
+  elements: dict
+  sample:
+    - path: /sys/kernel/mm/transparent_hugepage/enabled
+      before: madvise
+      after: always
+      runtime_skipped: null
+cmdline:
+  description:
+    - The module's kernel command line parameters (C(params), empty when none are needed),
+      whether the boot loader holds them after the run (C(configured), predicted in check mode),
+      whether the running kernel was booted with them (C(running), from C(/proc/cmdline)), and
+      the boot loader C(method) used (V(null) when none was needed).
+  returned: always
+  type: dict
+  sample:
+    params: [hugepagesz=1G, hugepages=16]
+    configured: true
+    running: false
+    method: grub_d
+reboot_required:
+  description:
+    - V(true) while the running kernel was not booted with the module's parameters as configured
+      (also on later runs until the reboot), or when this run removed parameters the running kernel has.
+  returned: always
+  type: bool
+  sample: true
+diff:
+  description: File diffs (C(before_header), C(after_header), C(before), C(after)) of what changed.
+  returned: when diff mode is on
+  type: list
+  elements: dict
+  sample:
+    - before_header: /etc/tmpfiles.d/90-inference-host-tuning-hugepages.conf (absent)
+      after_header: /etc/tmpfiles.d/90-inference-host-tuning-hugepages.conf
+      before: ''
+      after: "w /sys/kernel/mm/transparent_hugepage/enabled - - - - madvise\n"
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
+from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
+from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+
+OWNER = 'hugepages'
+BOOT_SKIPPED = 'boot pool: reserved by the kernel command line at the next boot'
+
+
+class HugePages(object):
+
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.check = module.check_mode
+        self.ledger = _ledger.Ledger(module)
+        self.changed = False
+        self.diffs = []
+        self.reboot_required = False
+
+    # -- helpers ---------------------------------------------------------------
+    def fail(self, msg, **kwargs):
+        """Fail; keep what was recorded so far (a real run may already have changed something)."""
+        if not self.check:
+            self.ledger.save()
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def write(self, path, value):
+        """Write a runtime value; None when written, else why it was skipped (best_effort)."""
+        try:
+            _host.write_runtime(path, value)
+        except _host.RuntimeWriteError as e:
+            if self.p['runtime'] == 'required':
+                self.fail('runtime=required and writing %s to %s failed: %s' % (value, path, e))
+            self.module.warn('Could not write %s to %s (%s); the value is persisted for the next boot.'
+                             % (value, path, e))
+            return 'write failed: %s' % e
+        return None
+
+    def readonly_reason(self, path):
+        if _host.is_readonly(path):
+            return 'read-only: %s cannot be written here (unprivileged container?)' % path
+        return None
+
+    # -- validation --------------------------------------------------------------
+    def validate(self):
+        p = self.p
+        if not (p['cmdline_file'] or '').startswith('/'):
+            self.fail('cmdline_file must be an absolute path, got %r' % (p['cmdline_file'],))
+        for name in _hugepages.THP_SETTINGS:
+            value = p['thp_' + name]
+            if value is None:
+                continue
+            offer = _hugepages.thp_offer(name)
+            if not offer:
+                self.fail('thp_%s=%s: this kernel has no %s (built without transparent huge pages?); '
+                          'leave thp_%s unset' % (name, value, _hugepages.thp_path(name), name))
+            if value not in offer:
+                self.fail('thp_%s=%s is not offered by this kernel; %s offers: %s'
+                          % (name, value, _hugepages.thp_path(name), ', '.join(offer)))
+        nodes = _hugepages.nodes()
+        gigantic = None
+        seen = {}
+        pools = []
+        for i, raw in enumerate(p['pools']):
+            pool = dict(raw)
+            where = 'pools[%d] (size %s%s)' % (i, pool['size'], '' if pool['node'] is None else ', node %d' % pool['node'])
+            if pool['count'] < 0:
+                self.fail('%s: count=%d is negative; give the number of pages, 0 or more' % (where, pool['count']))
+            if pool['min_count'] is not None and not 0 <= pool['min_count'] <= pool['count']:
+                self.fail('%s: min_count=%d must be between 0 and count (%d)' % (where, pool['min_count'], pool['count']))
+            if pool['node'] is not None and pool['node'] not in nodes:
+                self.fail('%s: NUMA node %d does not exist; nodes here: %s'
+                          % (where, pool['node'], ', '.join(str(n) for n in nodes) or 'none'))
+            if pool['size'] == '1G':
+                if gigantic is None:
+                    gigantic = _hugepages.gigantic_error() or ''
+                if gigantic:
+                    self.fail('%s: %s' % (where, gigantic))
+            path = _hugepages.pool_path(pool['size'], pool['node'])
+            if not _host.exists(path):
+                self.fail('%s: the kernel offers no such pool (%s is missing)' % (where, path))
+            key = (pool['size'], pool['node'])
+            if key in seen:
+                self.fail('%s: duplicates pools[%d]; give one pool per size and node' % (where, seen[key]))
+            seen[key] = i
+            if pool['boot'] is None:
+                pool['boot'] = pool['size'] == '1G'
+            pool['path'] = path
+            pools.append(pool)
+        for size in _hugepages.SIZE_ORDER:
+            mine = [q for q in pools if q['size'] == size]
+            if any(q['node'] is None for q in mine) and any(q['node'] is not None for q in mine):
+                self.fail('pools: size %s has both a total pool (no node) and per-node pools; use one or the other' % size)
+            if len(set(q['boot'] for q in mine)) > 1 and any(q['node'] is not None for q in mine):
+                self.fail('pools: the per-node pools of size %s mix boot true and false; use one for all nodes' % size)
+        if any(q['boot'] and q['node'] is not None for q in pools):
+            version = _host.kernel_version()
+            if version < _hugepages.NODE_BOOT_KERNEL:
+                self.fail('pools: per-node boot pools (hugepages=NODE:COUNT) need Linux %d.%d or later, the '
+                          'running kernel is %s; give a total count (no node) for the boot pool or set boot: false'
+                          % (_hugepages.NODE_BOOT_KERNEL + (_host.kernel_release(),)))
+        if p['default_size'] == '1G':
+            err = _hugepages.gigantic_error()
+            if err:
+                self.fail('default_size=1G: %s' % err)
+        return pools
+
+    # -- kernel command line -----------------------------------------------------
+    def plan_cmdline(self, groups):
+        """Plan the boot loader change(s); returns (methods to apply, method name)."""
+        params = _bootloader.flatten(groups)
+        prev = self.ledger.get_extra(OWNER, 'cmdline') or {}
+        prev_params = prev.get('params') or []
+        prev_method = prev.get('method')
+        prev_file = prev.get('file')
+        if not params and not prev_params:
+            return [], None, params, prev_params
+        method = self.p['cmdline_method']
+        if method == 'auto':
+            method = _bootloader.detect(self.module) if params else prev_method
+            if method is None:
+                self.fail('cmdline_method=auto found neither grubby nor update-grub to change the kernel command '
+                          'line for %s; set cmdline_method to grub_d, grubby or file' % ' '.join(params))
+        path = self.p['cmdline_file'] if method == 'file' else None
+        same = prev_method == method and (method != 'file' or prev_file == path)
+        plans = []
+        if prev_params and prev_method and not same:
+            old = _bootloader.make(self.module, prev_method, prev_file)
+            old.plan([], prev_params)
+            plans.append(old)
+        current = _bootloader.make(self.module, method, path)
+        current.plan(params, prev_params if same else [])
+        plans.append(current)
+        return plans, method, params, prev_params
+
+    # -- state=present -----------------------------------------------------------
+    def present(self):
+        p = self.p
+        pools = self.validate()
+        runtime = p['runtime']
+
+        # THP: what is there and what should be.
+        thp = {}
+        writes = []          # (kind, key, path, value) runtime writes to do
+        persist = []         # tmpfiles entries
+        for name in _hugepages.THP_SETTINGS:
+            path = _hugepages.thp_path(name)
+            before = _hugepages.thp_current(name)
+            want = p['thp_' + name]
+            thp[name] = {'before': before, 'after': before, 'runtime_skipped': None}
+            if want is None:
+                continue
+            persist.append((path, want))
+            if before == want:
+                continue
+            reason = 'runtime: skip' if runtime == 'skip' else self.readonly_reason(path)
+            if reason:
+                thp[name]['runtime_skipped'] = reason
+            else:
+                thp[name]['after'] = want
+                writes.append(('thp', name, path, want))
+
+        # Pools.
+        results = []
+        for pool in pools:
+            before = _hugepages.read_count(pool['path'])
+            entry = {'size': pool['size'], 'node': pool['node'], 'requested': pool['count'],
+                     'min_count': pool['min_count'], 'boot': pool['boot'], 'before': before,
+                     'allocated': before, 'shortfall': None,
+                     'persisted': 'cmdline' if pool['boot'] else 'tmpfiles', 'runtime_skipped': None}
+            results.append(entry)
+            if pool['boot']:
+                entry['runtime_skipped'] = BOOT_SKIPPED
+                continue
+            persist.append((pool['path'], pool['count']))
+            if before == pool['count']:
+                entry['shortfall'] = 0
+                continue
+            reason = 'runtime: skip' if runtime == 'skip' else self.readonly_reason(pool['path'])
+            if reason:
+                entry['runtime_skipped'] = reason
+            else:
+                entry['allocated'] = None
+                writes.append(('pool', len(results) - 1, pool['path'], pool['count']))
+
+        skipped_ro = [e for e in list(thp.values()) + results
+                      if (e['runtime_skipped'] or '').startswith('read-only')]
+        if runtime == 'required' and skipped_ro:
+            self.fail('runtime=required but the running kernel cannot be changed here: %s. Nothing was written; '
+                      'use runtime=best_effort or skip to only persist the settings.'
+                      % '; '.join(e['runtime_skipped'] for e in skipped_ro))
+        for e in skipped_ro:
+            self.module.warn('Runtime change skipped, %s; the setting is persisted for the next boot.'
+                             % e['runtime_skipped'])
+
+        # Files and the kernel command line (all still read-only planning).
+        tmpfiles = _files.ManagedFile(_hugepages.TMPFILES_PATH, _hugepages.render_tmpfiles(OWNER, persist))
+        boot_pools = [q for q in pools if q['boot']]
+        groups = _hugepages.boot_groups(boot_pools, p['default_size'])
+        plans, method, params, prev_params = self.plan_cmdline(groups)
+
+        files_changed = tmpfiles.changed or any(b.changed for b in plans)
+        self.changed = files_changed or bool(writes)
+        if tmpfiles.changed:
+            self.diffs.append(tmpfiles.diff())
+        for b in plans:
+            if b.changed:
+                d = b.diff()
+                if d:
+                    self.diffs.append(d)
+
+        running_tokens = _bootloader.running_tokens()
+        is_running = _bootloader.groups_present(groups, running_tokens)
+        removed = [t for t in prev_params if t not in params and any(b.changed for b in plans)]
+        self.reboot_required = (bool(groups) and not is_running) or any(t in running_tokens for t in removed)
+
+        failures = []
+        if not self.check:
+            tmpfiles.apply(self.module, self.ledger, OWNER)
+            for b in plans:
+                b.apply(self.ledger, OWNER)
+            if params:
+                self.ledger.set_extra(OWNER, 'cmdline', {'method': method, 'params': params,
+                                                         'file': p['cmdline_file'] if method == 'file' else None},
+                                      overwrite=True)
+            elif prev_params:
+                self.ledger.forget_extra(OWNER)
+            runtime_changed = False
+            for kind, key, path, value in writes:
+                entry = thp[key] if kind == 'thp' else results[key]
+                before = entry['before']
+                self.ledger.remember_runtime(path, None if before is None else str(before), OWNER)
+                reason = self.write(path, value)
+                if kind == 'thp':
+                    entry['after'] = _hugepages.thp_current(key)
+                    entry['runtime_skipped'] = reason
+                    runtime_changed = runtime_changed or entry['after'] != entry['before']
+                else:
+                    entry['allocated'] = _hugepages.read_count(path)
+                    entry['runtime_skipped'] = reason
+                    runtime_changed = runtime_changed or entry['allocated'] != entry['before']
+            self.changed = files_changed or runtime_changed
+            self.ledger.save()
+
+        # Shortfalls: runtime pools just read back, boot pools once the host runs with them.
+        for pool, entry in zip(pools, results):
+            if entry['runtime_skipped'] and not pool['boot']:
+                continue
+            if pool['boot'] and not is_running:
+                continue
+            if entry['allocated'] is None:
+                continue
+            entry['shortfall'] = max(0, pool['count'] - entry['allocated'])
+            if entry['shortfall']:
+                where = 'total' if pool['node'] is None else 'node %d' % pool['node']
+                text = ('%s pool (%s): the kernel allocated %d of %d pages, %d short'
+                        % (pool['size'], where, entry['allocated'], pool['count'], entry['shortfall']))
+                if pool['min_count'] is not None and entry['allocated'] < pool['min_count']:
+                    failures.append('%s, below min_count %d' % (text, pool['min_count']))
+                else:
+                    self.module.warn(text + ' (memory too fragmented? reserve it at boot with boot: true).')
+        cmdline = {'params': params,
+                   'configured': all(b.configured() for b in plans) if plans else True,
+                   'running': is_running,
+                   'method': method}
+        result = dict(changed=self.changed, thp=thp, pools=results, cmdline=cmdline,
+                      reboot_required=self.reboot_required)
+        if failures:
+            self.fail('; '.join(failures) + '. Free memory (drop caches, compact) or reserve the pool at boot.',
+                      **result)
+        return result
+
+    # -- state=absent -------------------------------------------------------------
+    def absent(self):
+        p = self.p
+        ledger = self.ledger
+        thp = dict((name, {'before': _hugepages.thp_current(name), 'after': _hugepages.thp_current(name),
+                           'runtime_skipped': None}) for name in _hugepages.THP_SETTINGS)
+
+        # Files: restore what the ledger recorded; our own files it does not know are removed.
+        file_plans = []
+        for path in ledger.files_of(OWNER):
+            current, original = ledger.plan_file_restore(path)
+            file_plans.append((path, current, original, True))
+        for path in (_hugepages.TMPFILES_PATH, _bootloader.GRUB_D_PATH):
+            if path not in ledger.files and _host.exists(path):
+                file_plans.append((path, _host.read(path), None, False))
+        regen = None
+        for path, current, original, _recorded in file_plans:
+            if current != original:
+                self.changed = True
+                self.diffs.append(_files.file_diff(path, current, original))
+                if path == _bootloader.GRUB_D_PATH:
+                    regen = _bootloader.GrubD(self.module)
+                    if regen.regenerate_argv() is None:
+                        self.fail('removing %s needs update-grub or grub-mkconfig to regenerate the GRUB '
+                                  'configuration, and neither was found' % path)
+
+        prev = ledger.get_extra(OWNER, 'cmdline') or {}
+        prev_params = prev.get('params') or []
+        grubby = None
+        if prev.get('method') == 'grubby' and prev_params:
+            grubby = _bootloader.Grubby(self.module)
+            if grubby.plan([], prev_params):
+                self.changed = True
+                self.diffs.append(grubby.diff())
+
+        # Runtime values.
+        restores = []
+        runtime_paths = sorted(ledger.runtime_of(OWNER), key=lambda x: (not x.startswith(_hugepages.NODE_DIR), x))
+        for path in runtime_paths:
+            original = ledger.original_value(path)
+            current = _host.read_selected(path)
+            entry = {'path': path, 'before': current, 'after': current, 'runtime_skipped': None}
+            restores.append(entry)
+            if current is None or current == original:
+                continue
+            if p['runtime'] == 'skip':
+                entry['runtime_skipped'] = 'runtime: skip'
+                continue
+            reason = self.readonly_reason(path)
+            if reason:
+                entry['runtime_skipped'] = reason
+                continue
+            entry['after'] = original
+            self.changed = True
+        skipped_ro = [e for e in restores if (e['runtime_skipped'] or '').startswith('read-only')]
+        if skipped_ro and p['runtime'] == 'required':
+            self.fail('runtime=required but the running kernel cannot be changed here: %s. Nothing was written.'
+                      % '; '.join(e['runtime_skipped'] for e in skipped_ro))
+        for e in skipped_ro:
+            self.module.warn('%s; the original value %s is kept in the ledger to restore on a writable host.'
+                             % (e['runtime_skipped'], ledger.original_value(e['path'])))
+
+        removing = any(path == _bootloader.GRUB_D_PATH or path == prev.get('file')
+                       for path, current, original, _r in file_plans if current != original)
+        removing = removing or (grubby is not None and grubby.changed)
+        running_tokens = _bootloader.running_tokens()
+        self.reboot_required = removing and any(t in running_tokens for t in prev_params)
+
+        if not self.check:
+            for path, current, original, recorded in file_plans:
+                if recorded:
+                    ledger.restore_file(path)
+                elif current != original:
+                    _files.remove(path)
+            if regen is not None:
+                regen.regen = regen.regenerate_argv()
+                rc, out, err = regen.regenerate()
+                if rc != 0:
+                    self.fail('%s failed (rc=%d): %s' % (' '.join(regen.regen), rc, (err or out).strip()),
+                              rc=rc, stdout=out, stderr=err)
+            if grubby is not None:
+                grubby.apply()
+            ledger.forget_extra(OWNER)
+            for e in restores:
+                if e['runtime_skipped']:
+                    continue
+                try:
+                    ledger.restore_runtime(e['path'])
+                except _host.RuntimeWriteError as err:
+                    if p['runtime'] == 'required':
+                        self.fail('runtime=required and restoring %s failed: %s' % (e['path'], err))
+                    self.module.warn('Could not restore %s (%s); kept in the ledger.' % (e['path'], err))
+                    e['runtime_skipped'] = 'write failed: %s' % err
+                e['after'] = _host.read_selected(e['path'])
+            ledger.save()
+        for name in _hugepages.THP_SETTINGS:
+            for e in restores:
+                if e['path'] == _hugepages.thp_path(name):
+                    thp[name] = {'before': e['before'], 'after': e['after'], 'runtime_skipped': e['runtime_skipped']}
+        cmdline = {'params': [], 'configured': True,
+                   'running': not self.reboot_required, 'method': prev.get('method')}
+        return dict(changed=self.changed, thp=thp, pools=[], restored=restores, cmdline=cmdline,
+                    reboot_required=self.reboot_required)
+
+    def run(self):
+        result = self.present() if self.p['state'] == 'present' else self.absent()
+        if self.module._diff:
+            result['diff'] = self.diffs
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            thp_enabled=dict(type='str', choices=['always', 'madvise', 'never']),
+            thp_defrag=dict(type='str', choices=['always', 'defer', 'defer+madvise', 'madvise', 'never']),
+            pools=dict(type='list', elements='dict', default=[], options=dict(
+                size=dict(type='str', required=True, choices=['2M', '1G']),
+                count=dict(type='int', required=True),
+                node=dict(type='int'),
+                min_count=dict(type='int'),
+                boot=dict(type='bool'),
+            )),
+            default_size=dict(type='str', choices=['2M', '1G']),
+            cmdline_method=dict(type='str', default='auto', choices=['auto', 'grub_d', 'grubby', 'file']),
+            cmdline_file=dict(type='path', default='/etc/inference-host-tuning/cmdline'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            runtime=dict(type='str', default='best_effort', choices=['best_effort', 'required', 'skip']),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(**HugePages(module).run())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,451 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: inference_host_info
+short_description: Detect a host's accelerators and report drift from a desired tuning profile
+version_added: 0.1.0
+description:
+  - Reads, in one call, what a playbook needs to choose how to tune an inference host - the accelerators
+    (NVIDIA GPUs, Huawei Ascend NPUs, Google TPUs) with their NUMA nodes, the NUMA nodes with their CPUs and
+    memory, and the running kernel.
+  - NVIDIA GPUs are listed through NVML when the C(pynvml) bindings import and C(libnvidia-ml.so.1) loads,
+    otherwise from PCI (vendor C(0x10de), display class C(0x0300)/C(0x0302)). Ascend NPUs are the
+    C(/dev/davinciN) devices, with C(npu-smi info -l) for NPU ids and names where the tool is installed
+    and PCI (vendor C(0x19e5)) for NUMA nodes. TPUs are Google (C(0x1ae0)) PCI functions with a TPU device
+    id, with their C(/dev/accelN) or C(/dev/vfio/N) device files.
+  - With O(desired), compares the host with a desired profile and returns RV(audit), one item per setting
+    with status V(ok), V(drift) or V(unavailable) (the host has no such surface, or it cannot be read),
+    and RV(summary). This is the fleet drift report; nothing is changed.
+  - Never changes the host.
+author:
+  - inference.host_tuning contributors (@inference-host-tuning)
+options:
+  detect:
+    description:
+      - The accelerator kinds to look for.
+    type: list
+    elements: str
+    choices: [nvidia, ascend, tpu]
+    default: [nvidia, ascend, tpu]
+  use_nvml:
+    description:
+      - V(auto) lists NVIDIA GPUs and reads GPU settings through NVML when it is usable, and falls back to
+        PCI (GPU settings are then V(unavailable) in RV(audit)).
+      - V(never) does not load NVML.
+    type: str
+    choices: [auto, never]
+    default: auto
+  desired:
+    description:
+      - The desired profile to audit against. Each key is optional; only the keys given are audited.
+      - C(sysctl) - a dictionary of sysctl names and values. A value C(>N) is raise-only - V(ok) when the
+        kernel holds N or more. Scheduler knobs are read where the running kernel has them (debugfs since
+        Linux 5.13, see M(inference.host_tuning.sysctl_profile)).
+      - C(sysctl_profile) - a built-in profile name of M(inference.host_tuning.sysctl_profile)
+        (V(inference_latency) or V(inference_throughput)), expanded to its settings; C(sysctl) entries
+        override it.
+      - C(thp) - C(enabled) and/or C(defrag) modes of transparent huge pages.
+      - C(hugepages) - a list of C({size, count, node}) pools (C(size) V(2M) or V(1G); without C(node) the
+        total pool of that size).
+      - C(governor) - the cpufreq governor every CPU must have (V(unavailable) without cpufreq).
+      - C(memlock) - V(unlimited) or a number of bytes; V(ok) when both the soft and hard limits reach it.
+        Two items - C(services), the limit systemd gives every service (C(DefaultLimitMEMLOCK) from
+        C(systemctl show), on a host booted with systemd; elsewhere the limit of PID 1 from
+        C(/proc/1/limits), which its children inherit), and C(logins), the last C(*) memlock line of
+        C(/etc/security/limits.conf) and C(/etc/security/limits.d/*.conf) (pam_limits).
+      - C(io_scheduler) - a scheduler name for the NVMe disks (C(nvme*n*)), or C({scheduler, devices}) with
+        kernel-name globs.
+      - C(gpu) - C(persistence_mode) (bool), C(power_limit) (watts, V(max) or V(default)) and
+        C(compute_mode), read per GPU through NVML.
+      - C(service) - C(unit) (required), C(cpus) (the CPU list the main process must be allowed on, compared
+        with C(Cpus_allowed_list) of C(/proc/PID/status)) and C(allocator_library) (a library the main
+        process must have mapped, from C(/proc/PID/maps)); the main PID comes from
+        C(systemctl show -p MainPID).
+    type: dict
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - The module only reads; check mode and a normal run are the same.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+    details:
+      - Linux. Reading C(/proc/1/limits), debugfs and other processes' C(/proc/PID/maps) may need root.
+requirements:
+  - nvidia-ml-py (C(pynvml)) and the NVIDIA driver for NVML data; without them NVIDIA GPUs come from PCI.
+seealso:
+  - module: inference.host_tuning.revert
+  - module: inference.host_tuning.nvidia_gpu_info
+'''
+
+EXAMPLES = r'''
+- name: Detect the accelerators
+  inference.host_tuning.inference_host_info:
+  register: host
+
+- name: Tune for the accelerator found
+  ansible.builtin.include_role:
+    name: "inference.host_tuning.{{ host.accelerator_kind }}"
+  when: host.accelerator_kind != 'none'
+
+- name: Drift report against the latency profile
+  inference.host_tuning.inference_host_info:
+    detect: [nvidia]
+    desired:
+      sysctl_profile: inference_latency
+      sysctl:
+        vm.swappiness: 1
+      thp: {enabled: madvise, defrag: madvise}
+      hugepages:
+        - {size: 2M, count: 1024, node: 0}
+      governor: performance
+      memlock: unlimited
+      io_scheduler: none
+      gpu: {persistence_mode: true, power_limit: max}
+      service:
+        unit: vllm.service
+        cpus: 0-15
+        allocator_library: /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+  register: drift
+
+- name: Fail on drift
+  ansible.builtin.assert:
+    that: drift.summary.drift == 0
+    fail_msg: "{{ drift.audit | selectattr('status', 'equalto', 'drift') | list }}"
+'''
+
+RETURN = r'''
+accelerators:
+  description:
+    - The accelerators found, NVIDIA first, then Ascend, then TPU.
+    - C(id) is the PCI bus id for NVIDIA GPUs and PCI-only devices, the device file (C(/dev/davinci0),
+      C(/dev/accel0), C(/dev/vfio/12)) otherwise. C(model) and C(numa_node) are null when not known.
+      C(source) says where the device was found (V(nvml), V(pci) or V(dev)). Ascend entries have C(npu_id)
+      when C(npu-smi) lists as many chips as there are device files.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {kind: nvidia, index: 0, id: '0000:17:00.0', model: NVIDIA H100 80GB HBM3, numa_node: 0,
+       pci_bus_id: '0000:17:00.0', source: nvml}
+accelerator_kind:
+  description: The kind with the most devices (V(nvidia), V(ascend), V(tpu)), or V(none).
+  returned: always
+  type: str
+  sample: nvidia
+accelerator_counts:
+  description: The number of devices of each kind looked for.
+  returned: always
+  type: dict
+  sample: {nvidia: 8, ascend: 0, tpu: 0}
+notes:
+  description: What detection could not do (NVML not usable, device files and PCI functions that do not match).
+  returned: always
+  type: list
+  elements: str
+  sample: ['nvidia: pynvml (nvidia-ml-py) is not installed; GPUs were read from PCI (vendor 0x10de) instead']
+numa:
+  description: The online NUMA nodes, by node number, with their online CPUs (a CPU list) and memory in kB.
+  returned: always
+  type: dict
+  sample: {nodes: {'0': {cpus: 0-15, memory_kb: 528000000}, '1': {cpus: 16-31, memory_kb: 528000000}}}
+kernel:
+  description: The running kernel's release and (major, minor) version.
+  returned: always
+  type: dict
+  sample: {release: 6.1.0-27-amd64, version: [6, 1]}
+audit:
+  description:
+    - One item per audited setting - C(concern) (the O(desired) key), C(setting), C(desired), C(actual),
+      C(status) (V(ok), V(drift) or V(unavailable)) and C(detail) (where it was read, or why it is unavailable).
+  returned: when O(desired) is given
+  type: list
+  elements: dict
+  sample:
+    - {concern: sysctl, setting: vm.swappiness, desired: '1', actual: '60', status: drift,
+       detail: /proc/sys/vm/swappiness}
+summary:
+  description: The number of audit items per status.
+  returned: when O(desired) is given
+  type: dict
+  sample: {ok: 20, drift: 3, unavailable: 1}
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _accelerators
+from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
+from ansible_collections.inference.host_tuning.plugins.module_utils import _block
+from ansible_collections.inference.host_tuning.plugins.module_utils import _cpu
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
+from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
+from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
+from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
+from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
+
+NODE_DIR = '/sys/devices/system/node'
+LIMITS_CONF = '/etc/security/limits.conf'
+LIMITS_D = '/etc/security/limits.d'
+PID1_LIMITS = '/proc/1/limits'
+
+
+# -- inventory -----------------------------------------------------------------
+def node_memory_kb(node):
+    for line in (_host.read('%s/node%d/meminfo' % (NODE_DIR, node)) or '').splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and fields[2] == 'MemTotal:':
+            try:
+                return int(fields[3])
+            except ValueError:
+                return None
+    return None
+
+
+def numa_inventory():
+    topo = _topology.Topology()
+    return {'nodes': dict((str(n), {'cpus': _topology.format_cpulist(cpus), 'memory_kb': node_memory_kb(n)})
+                          for n, cpus in sorted(topo.nodes.items()))}
+
+
+def kernel_inventory():
+    return {'release': _host.kernel_release(), 'version': list(_host.kernel_version())}
+
+
+# -- reading actual state for the audit ----------------------------------------------
+def read_sysctls(requests):
+    version = _host.kernel_version()
+    actual = {}
+    for key in requests:
+        loc = _sysctl.locate(key, version)
+        if not loc.available:
+            actual[key] = (None, loc.reason)
+            continue
+        raw = _host.read_value(loc.path)
+        actual[key] = (raw, loc.path) if raw is not None else (None, '%s cannot be read' % loc.path)
+    return actual
+
+
+def read_pools(pools):
+    actual = {}
+    for pool in pools or []:
+        node = None if pool.get('node') is None else int(pool['node'])
+        actual[(pool['size'], node)] = _hugepages.read_count(_hugepages.pool_path(pool['size'], node))
+    return actual
+
+
+def parse_proc_limit(text, name='Max locked memory'):
+    """(soft, hard) of one /proc/PID/limits line as parse_limit values; None when absent."""
+    for line in (text or '').splitlines():
+        if line.startswith(name):
+            fields = line[len(name):].split()
+            if len(fields) >= 2:
+                return _audit.parse_limit(fields[0]), _audit.parse_limit(fields[1])
+    return None
+
+
+def _kib_limit(value):
+    limit = _audit.parse_limit(value)
+    return limit * 1024 if limit is not None and limit > 0 else limit
+
+
+def read_limits_d():
+    """{soft, hard, source} of the last ``*`` memlock lines pam_limits reads; None without pam_limits files."""
+    files = []
+    if _host.exists(LIMITS_CONF):
+        files.append(LIMITS_CONF)
+    files.extend('%s/%s' % (LIMITS_D, n) for n in _host.listdir(LIMITS_D) if n.endswith('.conf'))
+    if not files and not _host.isdir('/etc/security'):
+        return None
+    soft = hard = None
+    source = []
+    for path in files:
+        for raw in (_host.read(path) or '').splitlines():
+            fields = raw.split('#', 1)[0].split()
+            if len(fields) != 4 or fields[0] != '*' or fields[2] != 'memlock':
+                continue
+            value = _kib_limit(fields[3])
+            if fields[1] in ('soft', '-'):
+                soft = value
+            if fields[1] in ('hard', '-'):
+                hard = value
+            if path not in source:
+                source.append(path)
+    if not source:
+        return {'soft': None, 'hard': None,
+                'source': 'no "*" memlock line in %s or %s/*.conf: logins keep the inherited limit'
+                          % (LIMITS_CONF, LIMITS_D)}
+    return {'soft': soft, 'hard': hard, 'source': 'pam_limits: ' + ', '.join(source) + ' (KiB there)'}
+
+
+def read_memlock(module):
+    actual = {}
+    if _systemd.booted(module):
+        _rc, out, _err = _systemd.Systemctl(module).run(
+            'show', '-p', 'DefaultLimitMEMLOCK', '-p', 'DefaultLimitMEMLOCKSoft', check=False)
+        values = dict(line.split('=', 1) for line in (out or '').splitlines() if '=' in line)
+        hard = _audit.parse_limit(values.get('DefaultLimitMEMLOCK', ''))
+        soft = _audit.parse_limit(values.get('DefaultLimitMEMLOCKSoft', values.get('DefaultLimitMEMLOCK', '')))
+        if hard is not None and soft is not None:
+            actual['services'] = {'soft': soft, 'hard': hard,
+                                  'source': 'systemd DefaultLimitMEMLOCK (systemctl show)'}
+    if 'services' not in actual:
+        pid1 = parse_proc_limit(_host.read(PID1_LIMITS))
+        if pid1 is not None:
+            actual['services'] = {'soft': pid1[0], 'hard': pid1[1],
+                                  'source': '%s (systemd not running: the limit PID 1 passes on)' % PID1_LIMITS}
+        else:
+            actual['services_reason'] = ('systemd is not running and %s cannot be read (it needs root in some '
+                                         'containers)' % PID1_LIMITS)
+    actual['logins'] = read_limits_d()
+    if actual['logins'] is None:
+        actual['logins_reason'] = 'no /etc/security (pam_limits is not installed)'
+    return actual
+
+
+def read_schedulers(desired):
+    _scheduler, globs = _audit.io_scheduler_wanted(desired)
+    return dict((dev, _host.read_selected(_block.scheduler_path(dev))) for dev in _block.matching_devices(globs))
+
+
+def read_gpus(module, use_nvml):
+    """(facts per GPU, None) through NVML, or (None, why not)."""
+    if use_nvml == 'never':
+        return None, 'use_nvml=never: GPU settings are read through NVML only'
+    if not _nvml.HAS_PYNVML:
+        return None, 'pynvml (nvidia-ml-py) is not installed: GPU settings are read through NVML only'
+    try:
+        _nvml.call('nvmlInit')
+    except _nvml.NvmlError as e:
+        return None, 'NVML could not be initialised: %s' % e
+    session = _nvml.Session(module)
+    try:
+        facts = []
+        for gpu in session.gpus():
+            power = gpu.power()
+            facts.append({'index': gpu.index, 'uuid': gpu.uuid,
+                          'persistence_mode': gpu.persistence_mode(),
+                          'power_limit': dict((k, _nvml.watts(v)) for k, v in power.items()),
+                          'compute_mode': gpu.compute_mode()})
+        return facts, None
+    except _nvml.NvmlError as e:
+        return None, 'NVML failed: %s' % e
+    finally:
+        session.__exit__(None, None, None)
+
+
+def _strip_root(path):
+    base = _host.root()
+    if base == '/':
+        return path
+    base = os.path.realpath(base)
+    return '/' + os.path.relpath(path, base) if path.startswith(base + os.sep) else path
+
+
+def read_service(module, desired):
+    unit = desired['unit']
+    if not _systemd.booted(module):
+        return {'pid': None, 'reason': 'systemd is not running here, so %s has no MainPID to read' % unit}
+    values = _systemd.Systemctl(module).show(unit, 'MainPID', 'ActiveState')
+    try:
+        pid = int(values.get('MainPID', '0'))
+    except ValueError:
+        pid = 0
+    if pid <= 0:
+        return {'pid': None, 'reason': '%s is not running (ActiveState=%s, MainPID=%s)'
+                                       % (unit, values.get('ActiveState', 'unknown'), values.get('MainPID'))}
+    actual = {'pid': pid, 'cpus_allowed': None, 'maps': None, 'library_real': None}
+    for line in (_host.read('/proc/%d/status' % pid) or '').splitlines():
+        key, sep, value = line.partition(':')
+        if sep and key == 'Cpus_allowed_list':
+            actual['cpus_allowed'] = value.strip()
+    maps = _host.read('/proc/%d/maps' % pid)
+    if maps is not None:
+        paths = []
+        for line in maps.splitlines():
+            fields = line.split(None, 5)
+            if len(fields) == 6 and fields[5].startswith('/') and fields[5] not in paths:
+                paths.append(fields[5].strip())
+        actual['maps'] = paths
+    lib = desired.get('allocator_library')
+    if lib and lib.startswith('/'):
+        actual['library_real'] = _strip_root(os.path.realpath(_host.host_path(lib)))
+    return actual
+
+
+def run_audit(module, desired):
+    errors = _audit.validate(desired)
+    if errors:
+        module.fail_json(msg='Invalid desired profile: %s' % '; '.join(errors), errors=errors)
+    items = []
+    if desired.get('sysctl_profile') or desired.get('sysctl'):
+        requests = _audit.sysctl_requests(desired)
+        items += _audit.audit_sysctl(requests, read_sysctls(requests))
+    if desired.get('thp'):
+        items += _audit.audit_thp(desired['thp'], dict((n, _hugepages.thp_current(n)) for n in _audit.THP_SETTINGS))
+    if desired.get('hugepages'):
+        items += _audit.audit_hugepages(desired['hugepages'], read_pools(desired['hugepages']))
+    if desired.get('governor'):
+        cpus = _cpu.cpufreq_cpus()
+        items += _audit.audit_governor(desired['governor'],
+                                       dict((c, _host.read_value(_cpu.governor_path(c))) for c in cpus))
+    if desired.get('memlock') is not None:
+        items += _audit.audit_memlock(desired['memlock'], read_memlock(module))
+    if desired.get('io_scheduler'):
+        items += _audit.audit_io_scheduler(desired['io_scheduler'], read_schedulers(desired['io_scheduler']))
+    if desired.get('gpu'):
+        gpus, reason = read_gpus(module, module.params['use_nvml'])
+        items += _audit.audit_gpu(desired['gpu'], gpus, reason)
+    if desired.get('service'):
+        items += _audit.audit_service(desired['service'], read_service(module, desired['service']))
+    return items
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            detect=dict(type='list', elements='str', choices=list(_accelerators.KINDS),
+                        default=list(_accelerators.KINDS)),
+            use_nvml=dict(type='str', choices=['auto', 'never'], default='auto'),
+            desired=dict(type='dict'),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    accelerators, notes = _accelerators.detect(module, p['detect'], p['use_nvml'])
+    result = dict(
+        changed=False,
+        accelerators=accelerators,
+        accelerator_kind=_accelerators.dominant_kind(accelerators),
+        accelerator_counts=dict((k, len([a for a in accelerators if a['kind'] == k])) for k in p['detect']),
+        notes=notes,
+        numa=numa_inventory(),
+        kernel=kernel_inventory(),
+    )
+    if p['desired'] is not None:
+        items = run_audit(module, p['desired'])
+        result['audit'] = items
+        result['summary'] = _audit.summary(items)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,292 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: memlock
+short_description: Lift the locked-memory limit (memlock) where inference servers inherit it
+description:
+  - Inference servers pin host memory (CUDA pinned buffers, RDMA, C(mlock)ed KV-cache offload); the default
+    C(RLIMIT_MEMLOCK) of 8 MiB makes that fail. This module sets memlock to unlimited in each place a serving
+    process can inherit it from.
+  - O(limits_d) - C(/etc/security/limits.d/90-inference-memlock.conf) for PAM logins (C(*) and, since C(*)
+    does not match root in pam_limits, C(root)), soft and hard.
+  - O(systemd) - C(/etc/systemd/system.conf.d/90-inference-memlock.conf) with C(DefaultLimitMEMLOCK=infinity)
+    for every systemd service. The manager reads it at boot or on C(systemctl daemon-reexec), which the module
+    does not run - RV(reexec_required) says when it is needed.
+  - O(container_runtimes) - for docker, C(default-ulimits.memlock) (soft and hard -1) merged into
+    C(/etc/docker/daemon.json) keeping every other key; for containerd, the drop-in
+    C(/etc/systemd/system/containerd.service.d/90-inference-memlock.conf) with C(LimitMEMLOCK=infinity)
+    (containers inherit containerd's limit). The module never restarts a runtime - RV(restart_required)
+    lists those whose configuration changed.
+  - Every file's original is recorded in the restore ledger (C(/var/lib/inference_host_tuning/ledger.json))
+    before it is first changed; O(state=absent) restores them.
+version_added: 0.1.0
+author:
+  - inference.host_tuning contributors (@inference-host-tuning)
+options:
+  state:
+    description:
+      - V(present) writes the configuration; V(absent) restores every file this module recorded
+        (O(limits_d), O(systemd) and O(container_runtimes) are then ignored).
+      - When C(/etc/docker/daemon.json) was edited by someone else since, V(absent) puts back only its
+        C(default-ulimits.memlock) and keeps the other edits.
+    type: str
+    choices: [present, absent]
+    default: present
+  limits_d:
+    description:
+      - Manage the pam_limits file. V(false) leaves it as it is.
+    type: bool
+    default: true
+  systemd:
+    description:
+      - Manage the systemd manager default. V(false) leaves it as it is.
+    type: bool
+    default: true
+  container_runtimes:
+    description:
+      - V(auto) configures the runtimes found on the host - docker when C(dockerd) is on the C(PATH) or
+        C(/etc/docker) exists, containerd when C(containerd) is on the C(PATH) or C(containerd.service) is
+        installed.
+      - V(none) configures none.
+      - A list of V(docker) and V(containerd) configures those, found or not (with a warning when not found).
+    type: list
+    elements: str
+    choices: [auto, none, docker, containerd]
+    default: [auto]
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+    details:
+      - Linux with pam_limits and systemd. Running processes keep their limit; it applies to new logins,
+        services started after a C(daemon-reexec) and containers started after the runtime restarts.
+'''
+
+EXAMPLES = r'''
+- name: Unlimited memlock for logins, services and the container runtimes found
+  inference.host_tuning.memlock:
+  notify: Restart container runtimes
+
+- name: Only docker, not the systemd default
+  inference.host_tuning.memlock:
+    systemd: false
+    container_runtimes: [docker]
+
+- name: Put everything back
+  inference.host_tuning.memlock:
+    state: absent
+'''
+
+RETURN = r'''
+files:
+  description: Each file this run manages, and whether it changed (or would in check mode).
+  returned: always
+  type: dict
+  sample:
+    /etc/security/limits.d/90-inference-memlock.conf: true
+    /etc/systemd/system.conf.d/90-inference-memlock.conf: true
+    /etc/docker/daemon.json: false
+runtimes:
+  description: The container runtimes found on the host.
+  returned: always
+  type: list
+  elements: str
+  sample: [docker]
+restart_required:
+  description: Runtimes whose configuration changed; restart them for new containers to get the limit.
+  returned: always
+  type: list
+  elements: str
+  sample: [docker]
+reexec_required:
+  description: True when the systemd manager default changed; C(systemctl daemon-reexec) (or a boot) applies it.
+  returned: always
+  type: bool
+  sample: true
+diff:
+  description: The file changes (in diff mode).
+  returned: when changed and diff mode is on
+  type: list
+  elements: dict
+'''
+
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+from ansible_collections.inference.host_tuning.plugins.module_utils import _limits
+from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
+
+OWNER = 'memlock'
+LIMITS_PATH = _limits.LIMITS_D + '/90-inference-memlock.conf'
+MANAGER_PATH = _limits.SYSTEM_CONF_D + '/90-inference-memlock.conf'
+DOCKER_PATH = _limits.DOCKER_DAEMON_JSON
+CONTAINERD_PATH = _systemd.dropin_path('containerd.service', '90-inference-memlock')
+
+#: path -> what it configures ('limits', 'systemd' or a runtime name)
+PATHS = ((LIMITS_PATH, 'limits'), (MANAGER_PATH, 'systemd'), (DOCKER_PATH, 'docker'),
+         (CONTAINERD_PATH, 'containerd'))
+
+
+class Memlock(object):
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.runtimes = _limits.detect_runtimes(module)
+        self.files = []         # [(tag, ManagedFile)]
+        self.result = dict(changed=False, diff=[])
+
+    def selected_runtimes(self):
+        wanted = self.params['container_runtimes']
+        if ('auto' in wanted or 'none' in wanted) and len(wanted) != 1:
+            self.module.fail_json(msg='container_runtimes is auto, none, or a list of docker and containerd; '
+                                      'got %s.' % ', '.join(wanted))
+        if wanted == ['auto']:
+            return list(self.runtimes)
+        if wanted == ['none']:
+            return []
+        selected = [r for r in _limits.RUNTIMES if r in wanted]
+        for runtime in selected:
+            if runtime not in self.runtimes:
+                self.module.warn('%s was not found on this host; its configuration is written anyway.' % runtime)
+        return selected
+
+    # -- present -------------------------------------------------------------
+    def plan_present(self):
+        runtimes = self.selected_runtimes()
+        if self.params['limits_d']:
+            self.files.append(('limits', _files.ManagedFile(
+                LIMITS_PATH, _limits.render_limits(OWNER, 'memlock', 'unlimited'))))
+        if self.params['systemd']:
+            self.files.append(('systemd', _files.ManagedFile(
+                MANAGER_PATH, _limits.render_dropin(OWNER, 'Manager', [('DefaultLimitMEMLOCK', 'infinity')]))))
+        if 'docker' in runtimes:
+            try:
+                text, data = _limits.load_json_object(DOCKER_PATH)
+                desired = _limits.merge_docker_ulimit(text, data, 'memlock', -1, -1)
+            except ValueError as e:
+                self.module.fail_json(msg='%s. Fix or remove it and run again; nothing was written.' % e)
+            self.files.append(('docker', _files.ManagedFile(DOCKER_PATH, desired)))
+        if 'containerd' in runtimes:
+            self.files.append(('containerd', _files.ManagedFile(
+                CONTAINERD_PATH, _limits.render_dropin(OWNER, 'Service', [('LimitMEMLOCK', 'infinity')]))))
+
+    # -- absent --------------------------------------------------------------
+    def plan_absent(self, ledger):
+        """Files to put back: (tag, ManagedFile, restore from ledger byte for byte?)."""
+        recorded = ledger.files_of(OWNER)
+        plan = []
+        for path, tag in PATHS:
+            if path in recorded:
+                original = ledger.original_content(path)
+                if tag == 'docker':
+                    plan.append((tag, self.docker_absent(original), True))
+                else:
+                    plan.append((tag, _files.ManagedFile(path, original), True))
+            elif (_host.read(path) or '').startswith(_files.header(OWNER)):
+                # written by this module, its record lost: it did not exist before
+                plan.append((tag, _files.ManagedFile(path, None), False))
+        return plan
+
+    def docker_absent(self, original):
+        """daemon.json back as recorded, or only our ulimit reverted when others edited it since."""
+        current = _host.read(DOCKER_PATH)
+        try:
+            cur_data = json.loads(current) if current and current.strip() else {}
+            orig_data = json.loads(original) if original and original.strip() else {}
+            ours = _limits.merge_docker_ulimit(original, orig_data, 'memlock', -1, -1)
+            ours_data = json.loads(ours) if ours and ours.strip() else {}
+        except ValueError:
+            return _files.ManagedFile(DOCKER_PATH, original)
+        if cur_data == ours_data or current is None:
+            return _files.ManagedFile(DOCKER_PATH, original)
+        self.module.warn('%s was edited since this module changed it; only its default-ulimits.memlock is put '
+                         'back, the other edits are kept.' % DOCKER_PATH)
+        reverted = _limits.revert_docker_ulimit(cur_data, orig_data, 'memlock')
+        if reverted == cur_data:
+            return _files.ManagedFile(DOCKER_PATH, current)
+        return _files.ManagedFile(DOCKER_PATH, json.dumps(reverted, indent=2) + '\n')
+
+    # -- both ----------------------------------------------------------------
+    def run(self):
+        absent = self.params['state'] == 'absent'
+        ledger = _ledger.Ledger(self.module)
+        if absent:
+            plan = self.plan_absent(ledger)
+        else:
+            self.plan_present()
+            plan = [(tag, f, False) for tag, f in self.files]
+
+        changed_tags = [tag for tag, f, _r in plan if f.changed]
+        self.result['files'] = dict((f.path, f.changed) for _t, f, _r in plan)
+        self.result['restart_required'] = [t for t in _limits.RUNTIMES if t in changed_tags]
+        self.result['reexec_required'] = 'systemd' in changed_tags
+        self.result['diff'] = [f.diff() for _t, f, _r in plan if f.changed]
+        self.result['changed'] = bool(changed_tags)
+        if self.module.check_mode:
+            return
+
+        if not absent:
+            for _tag, f, _r in plan:
+                if f.changed:
+                    ledger.remember_file(f.path, OWNER)
+            ledger.save()
+        for _tag, f, from_ledger in plan:
+            if absent and f.path in ledger.files_of(OWNER):
+                if from_ledger and f.desired == ledger.original_content(f.path):
+                    ledger.restore_file(f.path)
+                else:
+                    f.apply(self.module)
+                    ledger.forget_file(f.path)
+            elif f.changed:
+                f.apply(self.module, None if absent else ledger, OWNER)
+        ledger.save()
+        if 'containerd' in changed_tags and _systemd.booted(self.module):
+            _systemd.Systemctl(self.module).daemon_reload()
+
+    def report(self):
+        out = dict(self.result, runtimes=self.runtimes)
+        if not self.module._diff or not out['diff']:
+            out.pop('diff')
+        return out
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+            limits_d=dict(type='bool', default=True),
+            systemd=dict(type='bool', default=True),
+            container_runtimes=dict(type='list', elements='str', default=['auto'],
+                                    choices=['auto', 'none', 'docker', 'containerd']),
+        ),
+        supports_check_mode=True,
+    )
+    memlock = Memlock(module)
+    memlock.run()
+    module.exit_json(**memlock.report())
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,593 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: nvidia_gpu
+short_description: Apply NVIDIA GPU settings for inference serving through NVML
+version_added: 0.1.0
+description:
+  - Sets persistence mode, the power limit, MIG mode, the compute mode, application clocks and locked
+    GPU clocks on NVIDIA GPUs through NVML (the C(pynvml) bindings of C(nvidia-ml-py)); it never parses
+    C(nvidia-smi) output.
+  - Reads every chosen GPU first and validates all requested values against each GPU's own limits
+    before changing anything. Settings are then applied GPU by GPU; when NVML refuses one midway, the
+    module fails and returns in RV(applied) what was already applied and in RV(failed_gpu) where it stopped.
+  - Before the first change of a GPU it records the GPU's original persistence mode, power limit,
+    compute mode and application clocks in the restore ledger (owner C(nvidia_gpu)), so O(state=absent)
+    puts them back.
+  - NVML settings do not survive a reboot or a driver reload (except a pending MIG mode). Run this
+    module at every boot to keep them (the C(inference.host_tuning.nvidia) role installs a unit for that).
+  - The module never resets a GPU and never reboots; it reports RV(reset_required) and RV(reboot_required)
+    while a GPU's pending MIG mode differs from its current one.
+author:
+  - inference.host_tuning contributors (@inference-host-tuning)
+requirements:
+  - The NVIDIA driver (it provides C(libnvidia-ml.so.1)) on the managed host.
+  - nvidia-ml-py (the C(pynvml) module) on the managed host.
+  - Root privileges to change settings (C(become=true)); reading works as any user.
+options:
+  gpus:
+    description:
+      - The GPUs to configure. V(all), or a list of GPU indexes (V(0)), UUIDs (V(GPU-5d1b...)) or PCI
+        bus ids in short (V(17:00.0)), kernel (V(0000:17:00.0)) or NVML (V(00000000:17:00.0)) form.
+      - An id that matches no GPU fails the module and lists the GPUs the host has.
+    type: list
+    elements: str
+    default: [all]
+  state:
+    description:
+      - V(present) applies the settings given.
+      - V(absent) restores what the ledger recorded for the chosen GPUs before this module first
+        changed them (persistence mode, power limit, compute mode, application clocks, and unlocks GPU
+        clocks the module locked since the last boot), then forgets the records. The settings options
+        are ignored. A MIG mode is not restored (that needs a GPU reset); set O(mig_mode) explicitly.
+    type: str
+    choices: [present, absent]
+    default: present
+  persistence_mode:
+    description:
+      - Keep the driver loaded while no client uses the GPU (C(nvidia-smi -pm)). Recommended for serving.
+      - On hosts that run C(nvidia-persistenced), prefer that daemon; this setting and the daemon agree.
+    type: bool
+  power_limit:
+    description:
+      - The GPU power limit, in watts (an integer), or V(max) for the highest limit the GPU allows,
+        or V(default) for the GPU's default limit.
+      - A number of watts is checked against each GPU's own minimum and maximum; outside that range
+        the module fails before changing anything and names the GPU and the allowed range.
+    type: str
+  mig_mode:
+    description:
+      - Multi-Instance GPU mode. A change becomes pending and takes effect after a GPU reset or a
+        reboot (see RV(reset_required)); it is compared with the pending mode, so a second run does
+        not change anything.
+      - GPUs without MIG (for example L40S) are handled by O(unsupported).
+    type: str
+    choices: [enabled, disabled]
+  compute_mode:
+    description:
+      - The compute mode. V(exclusive_process) allows one process (for example one vLLM server) per GPU.
+    type: str
+    choices: [default, exclusive_process, prohibited]
+  application_clocks:
+    description:
+      - Application clocks as a dictionary with C(mem) and C(sm) in MHz (a supported memory clock and
+        a graphics clock the GPU allows; NVML checks the pair), or V(reset) for the GPU's defaults.
+    type: raw
+  locked_clocks:
+    description:
+      - Lock the GPU (SM) clock between C(min) and C(max) MHz (a dictionary), or V(reset) to unlock.
+      - NVML cannot read locked clocks back, so the module remembers the clocks it locked (and the boot
+        they were locked in) in the restore ledger and compares with that. Clocks locked by other tools,
+        or unlocked by a driver reload, are not seen.
+    type: raw
+  unsupported:
+    description:
+      - What to do when a GPU does not support a requested setting (MIG on an L40S, application clocks
+        on a GPU without them).
+      - V(fail) fails before anything is changed; V(skip) leaves that setting alone on that GPU and
+        reports it in RV(skipped).
+    type: str
+    choices: [fail, skip]
+    default: fail
+notes:
+  - NVML power limits are in milliwatts; this module takes and returns watts.
+seealso:
+  - module: inference.host_tuning.nvidia_gpu_info
+  - name: NVML API reference (device commands)
+    description: The NVML calls this module makes.
+    link: https://docs.nvidia.com/deploy/nvml-api/group__nvmlDeviceCommands.html
+attributes:
+  check_mode:
+    description: Whether the module can predict its changes without making them.
+    support: full
+    details: Reads the GPUs and predicts C(changed), RV(reset_required) and the diff without calling any NVML set function.
+  diff_mode:
+    description: Whether the module returns a before/after diff.
+    support: full
+    details: One before/after text per GPU listing the managed settings.
+  idempotent:
+    description: Whether a second run with the same arguments reports no change.
+    support: partial
+    details:
+      - Every setting is compared with what NVML reports, except O(locked_clocks), which NVML cannot
+        read back and which is compared with what the module recorded in the restore ledger.
+  platform:
+    description: The systems the module works on.
+    platforms: posix
+    support: partial
+    details: Linux hosts with NVIDIA GPUs, the NVIDIA driver and nvidia-ml-py.
+'''
+
+EXAMPLES = r'''
+- name: Inference defaults on every GPU
+  become: true
+  inference.host_tuning.nvidia_gpu:
+    gpus: all
+    persistence_mode: true
+    power_limit: max
+
+- name: One vLLM process per GPU, capped at 500 W, on two GPUs chosen by PCI bus id
+  become: true
+  inference.host_tuning.nvidia_gpu:
+    gpus: ['17:00.0', '0000:27:00.0']
+    compute_mode: exclusive_process
+    power_limit: 500
+
+- name: Enable MIG where the GPU has it, skip the others
+  become: true
+  inference.host_tuning.nvidia_gpu:
+    mig_mode: enabled
+    unsupported: skip
+  register: mig
+
+- name: Say when a GPU reset is needed
+  ansible.builtin.debug:
+    msg: "Pending MIG mode: reset GPUs {{ mig.gpus | selectattr('reset_required') | map(attribute='index') | list }}"
+  when: mig.reset_required
+
+- name: Lock SM clocks for steady latency
+  become: true
+  inference.host_tuning.nvidia_gpu:
+    gpus: [0]
+    locked_clocks: {min: 1755, max: 1755}
+
+- name: Put back what the module changed
+  become: true
+  inference.host_tuning.nvidia_gpu:
+    state: absent
+'''
+
+RETURN = r'''
+gpus:
+  description: Per chosen GPU, its identity, each managed setting before and after, and what was skipped.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - index: 0
+      uuid: GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0
+      name: NVIDIA H100 80GB HBM3
+      pci_bus_id: 00000000:17:00.0
+      changed: true
+      settings:
+        persistence_mode: {before: false, after: true}
+        power_limit: {before: 500, after: 700}
+      skipped: []
+      mig: {current: disabled, pending: disabled}
+      reset_required: false
+applied:
+  description:
+    - Per GPU, the settings this run applied (empty in check mode).
+    - Also returned with a failure, naming what succeeded before NVML refused a setting.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{index: 0, uuid: GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0, settings: [persistence_mode, power_limit]}]
+failed_gpu:
+  description: The GPU on which applying a setting failed, and the setting.
+  returned: failure while applying
+  type: dict
+  sample: {index: 1, uuid: GPU-0b9e6f1d-7c2a-4f35-8e0d-3a1c5b7d9e21, name: NVIDIA L40S,
+           pci_bus_id: 00000000:27:00.0, setting: power_limit}
+skipped:
+  description: Settings left alone because a GPU does not support them (with O(unsupported=skip)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{index: 1, uuid: GPU-0b9e6f1d-7c2a-4f35-8e0d-3a1c5b7d9e21, setting: mig_mode,
+            reason: "NVML nvmlDeviceGetMigMode failed on GPU 1 (...): Not Supported (NVML error 3)"}]
+reset_required:
+  description: True while a chosen GPU's pending MIG mode differs from its current one; a GPU reset applies it.
+  returned: always
+  type: bool
+  sample: true
+reboot_required:
+  description:
+    - True in the same cases as RV(reset_required). A reboot applies a pending MIG mode where a GPU
+      reset is not possible (a GPU in use, some virtual machines). The module never reboots.
+  returned: always
+  type: bool
+  sample: false
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
+from ansible_collections.inference.host_tuning.plugins.module_utils._ledger import Ledger
+
+OWNER = _nvml.LEDGER_OWNER
+SETTINGS = ('persistence_mode', 'mig_mode', 'compute_mode', 'power_limit', 'application_clocks', 'locked_clocks')
+
+
+class Unsupported(Exception):
+    pass
+
+
+class Invalid(Exception):
+    pass
+
+
+class Change(object):
+    """One setting to change on one GPU: what it is, and the NVML call that makes it."""
+
+    def __init__(self, setting, before, after, fn, *args):
+        self.setting = setting
+        self.before = before
+        self.after = after
+        self.fn = fn
+        self.args = args
+        self.done = None  # called after a successful apply
+
+    def apply(self, gpu):
+        _nvml.call(self.fn, gpu.handle, *self.args, gpu=gpu)
+        if self.done is not None:
+            self.done()
+
+
+class Plan(object):
+
+    def __init__(self, gpu):
+        self.gpu = gpu
+        self.values = {}    # setting -> (before, after) for every managed setting
+        self.changes = []
+        self.skipped = []
+        self.original = None
+        self.mig = None
+
+    def add(self, setting, before, after, fn=None, *args):
+        self.values[setting] = (before, after)
+        if before != after:
+            self.changes.append(Change(setting, before, after, fn, *args))
+            return self.changes[-1]
+        return None
+
+    def skip(self, setting, reason):
+        self.skipped.append({'index': self.gpu.index, 'uuid': self.gpu.uuid, 'setting': setting, 'reason': reason})
+
+
+# -- input validation ----------------------------------------------------------
+def _positive_int(value):
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def validate(module):
+    """The requested settings in canonical form; fail_json for what argument_spec cannot say."""
+    p = module.params
+    want = {}
+    if p['persistence_mode'] is not None:
+        want['persistence_mode'] = p['persistence_mode']
+    if p['power_limit'] is not None:
+        value = p['power_limit'].strip().lower()
+        if value not in ('max', 'default') and _positive_int(value) is None:
+            module.fail_json(msg='power_limit: %r is not a number of watts (a positive integer), max or default'
+                                 % (p['power_limit'],))
+        want['power_limit'] = value if value in ('max', 'default') else _positive_int(value)
+    if p['mig_mode'] is not None:
+        want['mig_mode'] = p['mig_mode']
+    if p['compute_mode'] is not None:
+        want['compute_mode'] = p['compute_mode']
+    for option, keys in (('application_clocks', ('mem', 'sm')), ('locked_clocks', ('min', 'max'))):
+        value = p[option]
+        if value is None:
+            continue
+        if isinstance(value, str) and value.strip().lower() == 'reset':
+            want[option] = 'reset'
+            continue
+        if not isinstance(value, dict) or set(value) != set(keys) or any(_positive_int(value[k]) is None for k in keys):
+            module.fail_json(msg='%s: %r is not valid: give reset or a dictionary with exactly %s, each a positive '
+                                 'integer in MHz' % (option, value, ' and '.join(keys)))
+        want[option] = dict((k, _positive_int(value[k])) for k in keys)
+    if 'locked_clocks' in want and want['locked_clocks'] != 'reset' \
+            and want['locked_clocks']['min'] > want['locked_clocks']['max']:
+        module.fail_json(msg='locked_clocks: min (%d MHz) is above max (%d MHz)'
+                             % (want['locked_clocks']['min'], want['locked_clocks']['max']))
+    return want
+
+
+# -- planning ------------------------------------------------------------------
+def originals(gpu):
+    """What the ledger records before the first change of a GPU."""
+    power = gpu.power()
+    return {'index': gpu.index, 'name': gpu.name, 'pci_bus_id': gpu.bus_id,
+            'persistence_mode': gpu.persistence_mode(), 'power_limit_mw': power['current'],
+            'compute_mode': gpu.compute_mode(), 'applications_clocks': gpu.applications_clocks()}
+
+
+def locked_in_ledger(ledger, gpu):
+    """The locked clocks the module set in this boot ({'min','max'}), or None (unlocked as far as known)."""
+    rec = ledger.get_extra(OWNER, gpu.uuid) or {}
+    locked = rec.get('locked_clocks')
+    if not locked or locked.get('boot_id') != _nvml.boot_id():
+        return None
+    return {'min': locked['min'], 'max': locked['max']}
+
+
+def remember_locked(ledger, gpu, clocks):
+    rec = dict(ledger.get_extra(OWNER, gpu.uuid) or {})
+    if clocks is None:
+        rec.pop('locked_clocks', None)
+    else:
+        rec['locked_clocks'] = {'min': clocks['min'], 'max': clocks['max'], 'boot_id': _nvml.boot_id()}
+    ledger.set_extra(OWNER, gpu.uuid, rec, overwrite=True)
+
+
+def _unsupported(gpu, setting):
+    return Unsupported('%s does not support %s' % (gpu.label, setting))
+
+
+def plan_present(gpu, want, ledger):
+    plan = Plan(gpu)
+    plan.original = originals(gpu)
+    for setting in SETTINGS:
+        if setting not in want:
+            continue
+        try:
+            _plan_setting(plan, setting, want[setting], ledger)
+        except _nvml.NvmlError as e:
+            if not e.unsupported:
+                raise
+            plan.values.pop(setting, None)
+            plan.skip(setting, str(e))
+        except Unsupported as e:
+            plan.skip(setting, str(e))
+    return plan
+
+
+def _plan_setting(plan, setting, value, ledger):
+    gpu = plan.gpu
+    if setting == 'persistence_mode':
+        current = gpu.persistence_mode()
+        if current is None:
+            raise _unsupported(gpu, setting)
+        plan.add(setting, current, value, 'nvmlDeviceSetPersistenceMode', 1 if value else 0)
+    elif setting == 'power_limit':
+        power = gpu.power()
+        if power['current'] is None or power['min'] is None or power['max'] is None:
+            raise _unsupported(gpu, 'setting a power limit')
+        if value == 'max':
+            target = power['max']
+        elif value == 'default':
+            target = power['default'] if power['default'] is not None else power['max']
+        else:
+            target = value * 1000
+            if not power['min'] <= target <= power['max']:
+                raise Invalid('power_limit: %s W is outside the range %s allows: %s to %s W'
+                              % (value, gpu.label, _nvml.watts(power['min']), _nvml.watts(power['max'])))
+        plan.add(setting, _nvml.watts(power['current']), _nvml.watts(target),
+                 'nvmlDeviceSetPowerManagementLimit', target)
+    elif setting == 'mig_mode':
+        mig = _nvml.call('nvmlDeviceGetMigMode', gpu.handle, gpu=gpu)
+        current, pending = (_nvml.MIG_MODES.get(v, str(v)) for v in mig)
+        plan.mig = [current, pending]
+        change = plan.add(setting, pending, value, 'nvmlDeviceSetMigMode', _nvml.MIG_MODE_VALUES[value])
+        if change is not None:
+            plan.mig = [current, value]
+    elif setting == 'compute_mode':
+        current = gpu.compute_mode()
+        if current is None:
+            raise _unsupported(gpu, setting)
+        plan.add(setting, current, value, 'nvmlDeviceSetComputeMode', _nvml.COMPUTE_MODE_VALUES[value])
+    elif setting == 'application_clocks':
+        current = gpu.applications_clocks()
+        if current is None:
+            raise _unsupported(gpu, 'application clocks')
+        if value == 'reset':
+            default = gpu.applications_clocks(default=True)
+            plan.add(setting, current, default, 'nvmlDeviceResetApplicationsClocks')
+        else:
+            plan.add(setting, current, value, 'nvmlDeviceSetApplicationsClocks', value['mem'], value['sm'])
+    elif setting == 'locked_clocks':
+        current = locked_in_ledger(ledger, gpu)
+        if value == 'reset':
+            change = plan.add(setting, current, None, 'nvmlDeviceResetGpuLockedClocks')
+            if change is not None:
+                change.done = lambda: remember_locked(ledger, gpu, None)
+        else:
+            change = plan.add(setting, current, value, 'nvmlDeviceSetGpuLockedClocks', value['min'], value['max'])
+            if change is not None:
+                change.done = lambda: remember_locked(ledger, gpu, value)
+
+
+def plan_absent(gpu, ledger):
+    plan = Plan(gpu)
+    rec = ledger.get_extra(OWNER, gpu.uuid)
+    if not rec:
+        return plan
+    if rec.get('persistence_mode') is not None:
+        current = gpu.persistence_mode()
+        if current is not None:
+            plan.add('persistence_mode', current, rec['persistence_mode'],
+                     'nvmlDeviceSetPersistenceMode', 1 if rec['persistence_mode'] else 0)
+    if rec.get('power_limit_mw') is not None:
+        current = gpu.power()['current']
+        if current is not None:
+            plan.add('power_limit', _nvml.watts(current), _nvml.watts(rec['power_limit_mw']),
+                     'nvmlDeviceSetPowerManagementLimit', rec['power_limit_mw'])
+    mode = rec.get('compute_mode')
+    if mode in _nvml.COMPUTE_MODE_VALUES:
+        current = gpu.compute_mode()
+        if current is not None:
+            plan.add('compute_mode', current, mode, 'nvmlDeviceSetComputeMode', _nvml.COMPUTE_MODE_VALUES[mode])
+    clocks = rec.get('applications_clocks')
+    if clocks:
+        current = gpu.applications_clocks()
+        if current is not None:
+            if clocks == gpu.applications_clocks(default=True):
+                plan.add('application_clocks', current, clocks, 'nvmlDeviceResetApplicationsClocks')
+            else:
+                plan.add('application_clocks', current, clocks, 'nvmlDeviceSetApplicationsClocks',
+                         clocks['mem'], clocks['sm'])
+    locked = locked_in_ledger(ledger, gpu)
+    plan.add('locked_clocks', locked, None, 'nvmlDeviceResetGpuLockedClocks')
+    return plan
+
+
+# -- reporting -----------------------------------------------------------------
+def _show(setting, value):
+    if value is None:
+        return 'unlocked' if setting == 'locked_clocks' else 'unknown'
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, dict):
+        return ', '.join('%s=%s MHz' % (k, value[k]) for k in sorted(value))
+    if setting == 'power_limit':
+        return '%s W' % value
+    return str(value)
+
+
+def diff_of(plan):
+    before = ''.join('%s: %s\n' % (s, _show(s, plan.values[s][0])) for s in SETTINGS if s in plan.values)
+    after = ''.join('%s: %s\n' % (s, _show(s, plan.values[s][1])) for s in SETTINGS if s in plan.values)
+    header = 'GPU %d %s (%s)' % (plan.gpu.index, plan.gpu.uuid, plan.gpu.bus_id)
+    return {'before_header': header, 'after_header': header, 'before': before, 'after': after}
+
+
+def gpu_result(plan):
+    result = plan.gpu.ident()
+    result.update(
+        changed=bool(plan.changes),
+        settings=dict((s, {'before': b, 'after': a}) for s, (b, a) in plan.values.items()),
+        skipped=[dict((k, v) for k, v in s.items() if k in ('setting', 'reason')) for s in plan.skipped],
+        mig=None if plan.mig is None else {'current': plan.mig[0], 'pending': plan.mig[1]},
+        reset_required=plan.mig is not None and plan.mig[0] != plan.mig[1],
+    )
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            gpus=dict(type='list', elements='str', default=['all']),
+            state=dict(type='str', choices=['present', 'absent'], default='present'),
+            persistence_mode=dict(type='bool'),
+            power_limit=dict(type='str'),
+            mig_mode=dict(type='str', choices=['enabled', 'disabled']),
+            compute_mode=dict(type='str', choices=['default', 'exclusive_process', 'prohibited']),
+            application_clocks=dict(type='raw'),
+            locked_clocks=dict(type='raw'),
+            unsupported=dict(type='str', choices=['fail', 'skip'], default='fail'),
+        ),
+        supports_check_mode=True,
+    )
+    state = module.params['state']
+    want = validate(module) if state == 'present' else {}
+
+    with _nvml.Session(module) as nvml:
+        try:
+            gpus = nvml.select(module.params['gpus'])
+        except _nvml.SelectionError as e:
+            module.fail_json(msg=str(e))
+        except _nvml.NvmlError as e:
+            module.fail_json(msg=str(e), nvml_error=e.text)
+        ledger = Ledger(module)
+        plans = []
+        try:
+            for gpu in gpus:
+                plan = plan_present(gpu, want, ledger) if state == 'present' else plan_absent(gpu, ledger)
+                if state == 'present' and plan.mig is None:
+                    mig = gpu.mig_mode()
+                    plan.mig = list(mig) if mig else None
+                plans.append(plan)
+        except Invalid as e:
+            module.fail_json(msg=str(e))
+        except _nvml.NvmlError as e:
+            module.fail_json(msg=str(e), nvml_error=e.text, failed_gpu=e.gpu.ident() if e.gpu else None)
+
+        skipped = [s for p in plans for s in p.skipped]
+        if skipped and module.params['unsupported'] == 'fail':
+            module.fail_json(
+                msg='Not supported, nothing was changed: %s. Set unsupported=skip to leave such settings '
+                    'alone on the GPUs that lack them.' % '; '.join(
+                        '%s on GPU %d' % (s['setting'], s['index']) for s in skipped),
+                unsupported_settings=skipped, applied=[])
+
+        applied = []
+        if not module.check_mode:
+            for plan in plans:
+                apply_plan(module, plan, ledger, state, applied, plans)
+                if state == 'absent':
+                    _nvml.forget_gpu(ledger, plan.gpu.uuid)
+            for plan in plans:
+                if plan.mig is not None:
+                    mig = plan.gpu.mig_mode()
+                    plan.mig = list(mig) if mig else None
+            ledger.save()
+
+    results = [gpu_result(p) for p in plans]
+    reset_required = any(r['reset_required'] for r in results)
+    module.exit_json(
+        changed=any(p.changes for p in plans),
+        gpus=results,
+        applied=applied,
+        skipped=[s for p in plans for s in p.skipped],
+        reset_required=reset_required,
+        reboot_required=reset_required,
+        diff=[diff_of(p) for p in plans if p.values],
+    )
+
+
+def apply_plan(module, plan, ledger, state, applied, plans):
+    gpu = plan.gpu
+    done = []
+    if plan.changes and state == 'present':
+        ledger.set_extra(OWNER, gpu.uuid, plan.original)
+    for change in list(plan.changes):
+        try:
+            change.apply(gpu)
+        except _nvml.NvmlError as e:
+            if e.unsupported and module.params['unsupported'] == 'skip':
+                plan.skip(change.setting, str(e))
+                plan.changes.remove(change)
+                plan.values.pop(change.setting, None)
+                continue
+            if done:
+                applied.append({'index': gpu.index, 'uuid': gpu.uuid, 'settings': done})
+            ledger.save()
+            failed = gpu.ident()
+            failed['setting'] = change.setting
+            module.fail_json(
+                msg='%s while setting %s. %s' % (
+                    e, change.setting,
+                    'Applied before the failure: %s.' % '; '.join(
+                        'GPU %d: %s' % (a['index'], ', '.join(a['settings'])) for a in applied)
+                    if applied else 'Nothing was applied before the failure.'),
+                nvml_error=e.text, applied=applied, failed_gpu=failed,
+                gpus=[gpu_result(p) for p in plans])
+        done.append(change.setting)
+    if done:
+        applied.append({'index': gpu.index, 'uuid': gpu.uuid, 'settings': done})
+
+
+if __name__ == '__main__':
+    main()

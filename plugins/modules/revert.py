@@ -1,0 +1,527 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: revert
+short_description: Undo everything inference.host_tuning changed on a host, exactly, from the restore ledger
+version_added: 0.1.0
+description:
+  - Every module of this collection records, before its first change, what a file or runtime value was
+    in the restore ledger C(/var/lib/inference_host_tuning/ledger.json). This module puts all of it back
+    in one call, for all owners (modules) or the ones in O(owners) - the one-call version of each
+    module's C(state=absent), used by C(playbooks/revert.yml).
+  - Files are restored byte for byte with their mode and owner, or removed when they did not exist before.
+  - Runtime values (C(/proc/sys), C(/sys)) are written back. A value that cannot be written here (a
+    read-only C(/proc/sys) in an unprivileged container) is skipped with a warning and stays in the
+    ledger, so a later run on a writable host finishes the job; with O(runtime=required) the module fails
+    instead, before changing anything.
+  - Extra steps, derived from what is restored - units of ours that are enabled are disabled
+    (C(systemctl disable)) before their file goes; C(systemctl daemon-reload) runs once when a unit or
+    drop-in under C(/etc/systemd/system) changed (on a host booted with systemd); udev rules are reloaded
+    when a rule under C(/etc/udev/rules.d) changed; GRUB is regenerated when the
+    C(/etc/default/grub.d) drop-in changed; kernel parameters added with C(grubby) are removed with
+    C(grubby --remove-args); swap areas that M(inference.host_tuning.swap) turned off are turned on
+    again (with their priority).
+  - GPU settings recorded by M(inference.host_tuning.nvidia_gpu) need NVML and are not restored here -
+    run M(inference.host_tuning.nvidia_gpu) with C(state=absent) first; their records are kept and listed
+    in RV(kept).
+  - A second run finds an empty ledger and changes nothing.
+author:
+  - inference.host_tuning contributors (@inference-host-tuning)
+options:
+  owners:
+    description:
+      - Restore only what these owners (module names, such as V(sysctl_profile) or V(hugepages)) recorded.
+      - Default - every owner in the ledger.
+    type: list
+    elements: str
+  runtime:
+    description:
+      - V(best_effort) skips runtime values that cannot be written here, with a warning, and keeps them in
+        the ledger.
+      - V(required) fails, before changing anything, when a runtime value (or a swap area) cannot be restored here.
+    type: str
+    choices: [best_effort, required]
+    default: best_effort
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Check mode reports per file a diff of the current content against the original and per runtime value
+        the current and original value, and changes nothing. C(grubby --info=ALL) is run to read the boot entries.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+    support: full
+    details:
+      - Records that could not be restored (read-only runtime values, GPU settings) are kept, so a second run
+        reports them again but changes nothing.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+    details:
+      - Linux.
+seealso:
+  - module: inference.host_tuning.inference_host_info
+'''
+
+EXAMPLES = r'''
+- name: What would be restored
+  inference.host_tuning.revert:
+  check_mode: true
+  diff: true
+
+- name: Restore everything this collection changed
+  inference.host_tuning.revert:
+  register: reverted
+
+- name: Reboot when the kernel still runs with our boot parameters
+  ansible.builtin.reboot:
+  when: reverted.reboot_required
+
+- name: Only the sysctl and huge page changes, and fail where /proc/sys is read-only
+  inference.host_tuning.revert:
+    owners: [sysctl_profile, hugepages]
+    runtime: required
+'''
+
+RETURN = r'''
+files:
+  description:
+    - Each recorded file in scope and what was (or, in check mode, would be) done - V(restored) (content,
+      mode or owner put back), V(removed) (it did not exist before) or V(unchanged) (already as recorded).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {path: /etc/sysctl.d/90-inference-host-tuning.conf, owner: sysctl_profile, action: removed}
+    - {path: /etc/fstab, owner: swap, action: restored}
+runtime:
+  description:
+    - Each recorded runtime value in scope - C(before) (now), C(after) (the original, or what is there
+      after the run), and C(skipped), the reason it was not written (null when it was or did not need to be).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {path: /proc/sys/vm/swappiness, owner: sysctl_profile, before: '1', after: '60', skipped: null}
+commands:
+  description: The commands run (or that would run in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [systemctl disable inference-cpu-governor.service, systemctl daemon-reload]
+swapped_on:
+  description: Swap areas turned on again.
+  returned: always
+  type: list
+  elements: str
+  sample: [/dev/nvme0n1p3]
+kept:
+  description: Records left in the ledger, with the reason (read-only runtime values, GPU settings, unknown records).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {owner: nvidia_gpu, record: GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0,
+       reason: GPU settings are restored by inference.host_tuning.nvidia_gpu with state=absent (NVML)}
+reboot_required:
+  description: True when C(/proc/cmdline) still has kernel parameters this collection added (they go at the next boot).
+  returned: always
+  type: bool
+  sample: false
+reexec_required:
+  description: True when a systemd manager configuration file changed; C(systemctl daemon-reexec) (or a boot) applies it.
+  returned: always
+  type: bool
+  sample: false
+diff:
+  description: Per file current -> original, and one entry for the runtime values.
+  returned: when diff mode is on and something changes
+  type: list
+  elements: dict
+'''
+
+import base64
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _block
+from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
+from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
+from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
+from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
+
+SYSTEM_DIR = _systemd.SYSTEM_DIR
+MANAGER_CONF = ('/etc/systemd/system.conf', '/etc/systemd/system.conf.d/')
+UDEV_RULES_DIR = '/etc/udev/rules.d/'
+RUNTIME_DIFF_HEADER = 'runtime values (/proc, /sys)'
+GPU_OWNER = 'nvidia_gpu'
+GPU_REASON = ('GPU settings are restored by inference.host_tuning.nvidia_gpu with state=absent (NVML); '
+              'run it before revert')
+
+
+def _runtime_order(path):
+    # per-node huge page pools before the totals, as hugepages state=absent does
+    return (not path.startswith(_hugepages.NODE_DIR), path)
+
+
+class Revert(object):
+
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.check = module.check_mode
+        self.ledger = _ledger.Ledger(module)
+        self.required = self.p['runtime'] == 'required'
+        self.files = []         # [{path, owner, action}]
+        self.runtime = []       # [{path, owner, before, after, skipped}]
+        self.diffs = []
+        self.commands = []      # planned argv lists
+        self.kept = []
+        self.swapped_on = []
+        self.disable = []       # units to disable
+        self.unlink = []        # wants links to remove by hand (no systemctl)
+        self.grubby = None
+        self.cmdline_params = []
+        self.forget_cmdline = False
+        self.to_on = []
+        self.swapon = None
+        self.daemon_reload = False
+        self.udev_reload = False
+        self.regen = None
+        self.reexec_required = False
+        self.changed = False
+
+    def selected(self, owner):
+        return self.p['owners'] is None or owner in self.p['owners']
+
+    def runtime_problem(self, msg):
+        """A runtime step that cannot be done here: fail (runtime=required) or warn."""
+        if self.required:
+            self.module.fail_json(msg='%s, and runtime=required. Nothing was changed. Run where it is permitted '
+                                      'or use runtime=best_effort.' % msg)
+        self.module.warn('%s; the record is kept in the ledger for a later run.' % msg)
+
+    # -- planning ----------------------------------------------------------------
+    def plan_files(self):
+        for path in sorted(self.ledger.files):
+            rec = self.ledger.files[path]
+            owner = rec.get('owner')
+            if not self.selected(owner):
+                continue
+            full = _host.host_path(path)
+            exists = os.path.lexists(full)
+            if rec.get('existed'):
+                original = base64.b64decode(rec['content'])
+                differs = _host.read_bytes(path) != original
+                meta = True
+                if exists:
+                    st = os.stat(full)
+                    meta = (st.st_mode & 0o7777 != rec.get('mode', st.st_mode & 0o7777) or
+                            (st.st_uid, st.st_gid) != (rec.get('uid', st.st_uid), rec.get('gid', st.st_gid)))
+                action = 'restored' if differs or meta else 'unchanged'
+            else:
+                differs = exists
+                action = 'removed' if exists else 'unchanged'
+            self.files.append({'path': path, 'owner': owner, 'action': action})
+            if action == 'unchanged':
+                continue
+            self.changed = True
+            if differs:
+                current, original_text = self.ledger.plan_file_restore(path)
+                self.diffs.append(_files.file_diff(path, current, original_text))
+            self.plan_file_steps(path, rec, action)
+
+    def plan_file_steps(self, path, rec, action):
+        """The extra steps a changed file needs (units, udev, GRUB, systemd manager)."""
+        if path.startswith(SYSTEM_DIR + '/'):
+            self.daemon_reload = True
+            unit = path[len(SYSTEM_DIR) + 1:]
+            if action == 'removed' and '/' not in unit and _systemd.valid_unit_name(unit):
+                links = self.wants_links(unit)
+                if links:
+                    if self.module.get_bin_path('systemctl'):
+                        self.disable.append(unit)
+                        self.commands.append(['systemctl', 'disable', unit])
+                    else:
+                        self.unlink.extend(links)
+        if path == MANAGER_CONF[0] or path.startswith(MANAGER_CONF[1]):
+            self.reexec_required = True
+        if path.startswith(UDEV_RULES_DIR):
+            self.udev_reload = True
+        if path == _bootloader.GRUB_D_PATH:
+            grub = _bootloader.GrubD(self.module)
+            argv = grub.regenerate_argv()
+            if argv is None:
+                self.module.fail_json(msg='restoring %s needs update-grub or grub-mkconfig to regenerate the GRUB '
+                                          'configuration, and neither was found; nothing was changed' % path)
+            grub.regen = argv
+            self.regen = grub
+            self.commands.append(list(argv))
+
+    @staticmethod
+    def wants_links(unit):
+        links = []
+        for name in _host.listdir(SYSTEM_DIR):
+            if name.endswith(('.wants', '.requires', '.upholds')):
+                link = '%s/%s/%s' % (SYSTEM_DIR, name, unit)
+                if os.path.lexists(_host.host_path(link)):
+                    links.append(link)
+        return links
+
+    def plan_runtime(self):
+        for path in sorted(self.ledger.runtime, key=_runtime_order):
+            rec = self.ledger.runtime[path]
+            if not self.selected(rec.get('owner')):
+                continue
+            original = rec['value']
+            entry = {'path': path, 'owner': rec.get('owner'), 'before': None, 'after': None, 'skipped': None}
+            self.runtime.append(entry)
+            if not _host.exists(path):
+                entry['skipped'] = '%s no longer exists; the record is dropped' % path
+                continue
+            current = _host.read_selected(path)
+            entry['before'] = entry['after'] = current
+            if current == original:
+                continue
+            if _host.is_readonly(path):
+                entry['skipped'] = 'read-only: %s cannot be written here (an unprivileged container?)' % path
+                self.runtime_problem('%s is read-only, so %s cannot be put back to %s' % (path, current, original))
+                self.kept.append({'owner': rec.get('owner'), 'record': path, 'reason': entry['skipped']})
+                continue
+            entry['after'] = original
+            entry['write'] = True
+            self.changed = True
+        written = [e for e in self.runtime if e.get('write')]
+        if written:
+            self.diffs.append({
+                'before_header': RUNTIME_DIFF_HEADER, 'after_header': RUNTIME_DIFF_HEADER,
+                'before': ''.join('%s = %s\n' % (e['path'], e['before']) for e in written),
+                'after': ''.join('%s = %s\n' % (e['path'], e['after']) for e in written)})
+
+    def plan_extra(self):
+        for owner in sorted(self.ledger.extra):
+            if not self.selected(owner):
+                continue
+            bucket = self.ledger.extra[owner] or {}
+            for key in sorted(bucket):
+                if owner == 'hugepages' and key == 'cmdline':
+                    self.plan_cmdline(bucket[key])
+                elif owner == 'swap' and key == 'swapped_off':
+                    self.plan_swapon(bucket[key])
+                elif owner == GPU_OWNER:
+                    self.kept.append({'owner': owner, 'record': key, 'reason': GPU_REASON})
+                    self.module.warn('%s: %s' % (key, GPU_REASON))
+                else:
+                    self.kept.append({'owner': owner, 'record': key,
+                                      'reason': 'revert does not know how to restore this record; run %s with '
+                                                'state=absent' % owner})
+                    self.module.warn('ledger record %s/%s is not restored by revert; run inference.host_tuning.%s '
+                                     'with state=absent' % (owner, key, owner))
+
+    def plan_cmdline(self, rec):
+        params = list((rec or {}).get('params') or [])
+        self.cmdline_params = params
+        method = (rec or {}).get('method')
+        # grub_d and file: the file is a recorded file, restored above (grub_d regenerates GRUB).
+        if method != 'grubby' or not params:
+            self.forget_cmdline = True
+            return
+        if self.module.get_bin_path('grubby') is None:
+            self.kept.append({'owner': 'hugepages', 'record': 'cmdline',
+                              'reason': 'grubby was not found to remove %s' % ' '.join(params)})
+            self.module.warn('grubby was not found: the kernel parameters %s stay in the boot entries and in the '
+                             'ledger' % ' '.join(params))
+            self.cmdline_params = []
+            return
+        grubby = _bootloader.Grubby(self.module)
+        if grubby.plan([], params):
+            self.changed = True
+            self.diffs.append(grubby.diff())
+            self.commands.append(['grubby', '--update-kernel=ALL', '--remove-args=%s' % ' '.join(grubby.remove)])
+            self.grubby = grubby
+        self.forget_cmdline = True
+
+    def plan_swapon(self, records):
+        active = set(s['name'] for s in _swap.active_swaps())
+        to_on = [r for r in records or [] if r.get('name') not in active]
+        if not to_on:
+            self.to_on = []
+            return
+        why = None
+        self.swapon = self.module.get_bin_path('swapon')
+        if self.swapon is None:
+            why = 'swapon was not found'
+        elif _swap.can_swapoff() is False:
+            why = 'swapon is not permitted here (no CAP_SYS_ADMIN, as in an unprivileged container)'
+        if why:
+            self.runtime_problem('%s to turn %s on again' % (why, ', '.join(r['name'] for r in to_on)))
+            self.kept.append({'owner': 'swap', 'record': 'swapped_off', 'reason': why})
+            self.to_on = None
+            return
+        self.to_on = to_on
+        self.changed = True
+        for r in to_on:
+            self.commands.append(self.swapon_argv(r))
+
+    def swapon_argv(self, r):
+        argv = [self.swapon or 'swapon']
+        if r.get('priority') is not None and r['priority'] >= 0:
+            argv += ['-p', str(r['priority'])]
+        return argv + [r['name']]
+
+    # -- applying ------------------------------------------------------------------
+    def apply(self):
+        ledger = self.ledger
+        systemctl = _systemd.Systemctl(self.module)
+        for unit in self.disable:
+            systemctl.run('disable', unit)
+        for link in self.unlink:
+            _files.remove(link)
+        for entry in self.files:
+            ledger.restore_file(entry['path'])
+            if entry['action'] == 'removed':
+                self.remove_empty_dropin_dir(entry['path'])
+        if self.daemon_reload and _systemd.booted(self.module):
+            systemctl.daemon_reload()
+            self.commands.append(['systemctl', 'daemon-reload'])
+        if self.udev_reload:
+            ran, error = _block.reload_udev_rules(self.module)
+            if ran:
+                self.commands.append(['udevadm', 'control', '--reload-rules'])
+            if error:
+                self.module.warn('%s; the restored rules apply from the next boot.' % error)
+        if self.regen is not None:
+            rc, out, err = self.regen.regenerate()
+            if rc != 0:
+                ledger.save()
+                self.module.fail_json(msg='%s failed (rc=%d): %s; the files are restored, regenerate GRUB by hand'
+                                          % (' '.join(self.regen.regen), rc, (err or out).strip()),
+                                      rc=rc, stdout=out, stderr=err, **self.report())
+        if self.grubby is not None:
+            self.grubby.apply()
+        if self.forget_cmdline:
+            self.forget_extra_key('hugepages', 'cmdline')
+        self.apply_runtime()
+        self.apply_swapon()
+        ledger.save()
+
+    def apply_runtime(self):
+        for entry in self.runtime:
+            if entry['skipped'] and entry['skipped'].startswith('read-only'):
+                continue
+            try:
+                self.ledger.restore_runtime(entry['path'])
+            except _host.RuntimeWriteError as e:
+                entry['skipped'] = ('read-only: %s' if e.readonly else 'write failed: %s') % e
+                self.kept.append({'owner': entry['owner'], 'record': entry['path'], 'reason': entry['skipped']})
+                if self.required:
+                    self.ledger.save()
+                    self.module.fail_json(msg='runtime=required and restoring %s failed: %s; what was restored '
+                                              'before is done, the rest stays in the ledger' % (entry['path'], e),
+                                          **self.report())
+                self.module.warn('could not restore %s (%s); the record is kept in the ledger' % (entry['path'], e))
+            if _host.exists(entry['path']):
+                entry['after'] = _host.read_selected(entry['path'])
+            entry.pop('write', None)
+
+    def apply_swapon(self):
+        if self.to_on is None or not self.selected('swap') or self.ledger.get_extra('swap', 'swapped_off') is None:
+            return
+        still_off = []
+        for r in self.to_on:
+            rc, out, err = self.module.run_command(self.swapon_argv(r))
+            msg = (err or out or '').strip()
+            if rc == 0:
+                self.swapped_on.append(r['name'])
+            elif _swap.is_permission_error(msg):
+                still_off.append(r)
+                self.kept.append({'owner': 'swap', 'record': r['name'], 'reason': msg})
+                self.module.warn('swapon %s is not permitted here (%s); kept in the ledger' % (r['name'], msg))
+            else:
+                self.module.warn('swapon %s failed (rc=%d): %s; it is no longer tracked' % (r['name'], rc, msg))
+        if still_off:
+            self.ledger.set_extra('swap', 'swapped_off', still_off, overwrite=True)
+        else:
+            self.forget_extra_key('swap', 'swapped_off')
+
+    def forget_extra_key(self, owner, key):
+        bucket = self.ledger.extra.get(owner)
+        if bucket is None or key not in bucket:
+            return
+        del bucket[key]
+        self.ledger.dirty = True
+        if not bucket:
+            self.ledger.forget_extra(owner)
+
+    @staticmethod
+    def remove_empty_dropin_dir(path):
+        directory = path.rsplit('/', 1)[0]
+        if not (directory.startswith(SYSTEM_DIR + '/') and directory.endswith('.d')):
+            return
+        full = _host.host_path(directory)
+        try:
+            if os.path.isdir(full) and not os.listdir(full):
+                os.rmdir(full)
+        except OSError:
+            pass
+
+    # -- all -------------------------------------------------------------------------
+    def run(self):
+        self.plan_files()
+        self.plan_runtime()
+        self.plan_extra()
+        if self.daemon_reload and _systemd.booted(self.module) and self.check:
+            self.commands.append(['systemctl', 'daemon-reload'])
+        if self.udev_reload and self.check and self.module.get_bin_path('udevadm'):
+            self.commands.append(['udevadm', 'control', '--reload-rules'])
+        if not self.check:
+            self.apply()
+        return self.report()
+
+    def report(self):
+        running = _bootloader.running_tokens()
+        runtime = [dict((k, v) for k, v in e.items() if k != 'write') for e in self.runtime]
+        result = dict(
+            changed=self.changed,
+            files=self.files,
+            runtime=runtime,
+            commands=[' '.join([os.path.basename(c[0])] + list(c[1:])) for c in self.commands],
+            swapped_on=self.swapped_on if not self.check else [r['name'] for r in self.to_on or []],
+            kept=self.kept,
+            reboot_required=any(t in running for t in self.cmdline_params),
+            reexec_required=self.reexec_required,
+        )
+        if self.module._diff and self.diffs:
+            result['diff'] = self.diffs
+        return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            owners=dict(type='list', elements='str'),
+            runtime=dict(type='str', default='best_effort', choices=['best_effort', 'required']),
+        ),
+        supports_check_mode=True,
+    )
+    module.exit_json(**Revert(module).run())
+
+
+if __name__ == '__main__':
+    main()

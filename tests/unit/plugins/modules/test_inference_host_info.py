@@ -1,0 +1,332 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""inference_host_info: detection on the fake host, and the drift audit (_audit) table by table."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
+from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
+from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
+from ansible_collections.inference.host_tuning.plugins.modules import inference_host_info
+from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import fake_nvml, fake_nvml_lib  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
+from ansible_collections.inference.host_tuning.tests.unit.plugins.module_utils.test__accelerators import (
+    add_ascend, add_tpu, remove_nvidia)
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
+
+PID = 4242
+JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'
+
+
+@pytest.fixture
+def no_nvml(monkeypatch):
+    monkeypatch.setattr(_nvml, 'HAS_PYNVML', False)
+
+
+def systemd(host, monkeypatch, main_pid=PID, memlock='infinity', memlock_soft=None, booted=True):
+    """A host booted with systemd; ``systemctl show`` answers from the arguments."""
+    if booted:
+        host.mkdir('/run/systemd/system')
+
+    def systemctl(argv):
+        if argv[1:2] == ['show'] and '-p' in argv:
+            return 0, 'DefaultLimitMEMLOCK=%s\nDefaultLimitMEMLOCKSoft=%s\n' % (memlock, memlock_soft or memlock), ''
+        if argv[1:2] == ['show']:
+            return 0, 'MainPID=%d\nActiveState=%s\n' % (main_pid, 'active' if main_pid else 'inactive'), ''
+        return 0, '', ''
+    return FakeCommands(bins=['systemctl'], handlers={'systemctl': systemctl}).install(monkeypatch)
+
+
+def service_process(host, cpus='0-15', libs=(JEMALLOC,)):
+    host.write('/proc/%d/status' % PID, 'Name:\tvllm\nCpus_allowed:\tffff\nCpus_allowed_list:\t%s\n' % cpus)
+    lines = ['55d0c0a00000-55d0c0a01000 r--p 00000000 08:01 131 /usr/bin/python3.11',
+             '7f1c00000000-7f1c00021000 rw-p 00000000 00:00 0 ',
+             '7f1c10000000-7f1c10100000 r-xp 00000000 00:00 0                          [heap]']
+    lines += ['7f1c2%07x-7f1c3%07x r-xp 00000000 08:01 200 %s' % (i, i, lib) for i, lib in enumerate(libs)]
+    host.write('/proc/%d/maps' % PID, '\n'.join(lines) + '\n')
+    host.write(JEMALLOC, 'ELF')
+
+
+# -- detection through the module ------------------------------------------------------
+def test_nvidia_host_from_pci(fake_host, no_nvml):
+    result = run_module(inference_host_info, {})
+    assert result['changed'] is False
+    assert result['accelerator_kind'] == 'nvidia'
+    assert result['accelerator_counts'] == {'nvidia': 8, 'ascend': 0, 'tpu': 0}
+    assert [a['numa_node'] for a in result['accelerators']] == [0] * 4 + [1] * 4
+    assert result['numa'] == {'nodes': {'0': {'cpus': '0-15', 'memory_kb': 528000000},
+                                        '1': {'cpus': '16-31', 'memory_kb': 528000000}}}
+    assert result['kernel'] == {'release': '6.1.0-27-amd64', 'version': [6, 1]}
+    assert 'audit' not in result and 'summary' not in result
+
+
+def test_nvidia_through_nvml(fake_host, fake_nvml):  # noqa: F811  pylint: disable=redefined-outer-name
+    result = run_module(inference_host_info, {'detect': ['nvidia']})
+    assert [(a['id'], a['model'], a['numa_node'], a['source']) for a in result['accelerators']] == [
+        ('0000:17:00.0', 'NVIDIA H100 80GB HBM3', 0, 'nvml'),
+        ('0000:27:00.0', 'NVIDIA L40S', 0, 'nvml'),
+        ('0000:57:00.0', 'NVIDIA A100-SXM4-80GB', 1, 'nvml')]
+    assert result['notes'] == []
+
+
+def test_use_nvml_never_reads_pci(fake_host, fake_nvml):  # noqa: F811  pylint: disable=redefined-outer-name
+    result = run_module(inference_host_info, {'detect': ['nvidia'], 'use_nvml': 'never'})
+    assert len(result['accelerators']) == 8 and result['accelerators'][0]['source'] == 'pci'
+
+
+def test_ascend_host(fake_host, no_nvml, monkeypatch):
+    remove_nvidia(fake_host)
+    add_ascend(fake_host)
+    out = ''.join('NPU ID : %d\nProduct Name : Ascend 910B3\nChip Count : 1\n\n' % i for i in range(8))
+    commands = FakeCommands(bins=['npu-smi'], handlers={'npu-smi': lambda argv: (0, out, '')}).install(monkeypatch)
+    result = run_module(inference_host_info, {})
+    assert result['accelerator_kind'] == 'ascend'
+    assert result['accelerator_counts'] == {'nvidia': 0, 'ascend': 8, 'tpu': 0}
+    assert [a['numa_node'] for a in result['accelerators']] == [0] * 4 + [1] * 4
+    assert commands.names() == ['npu-smi info -l']
+
+
+def test_tpu_host(fake_host, no_nvml):
+    remove_nvidia(fake_host)
+    add_tpu(fake_host)
+    result = run_module(inference_host_info, {})
+    assert result['accelerator_kind'] == 'tpu'
+    assert [a['id'] for a in result['accelerators']] == ['/dev/accel%d' % i for i in range(4)]
+
+
+def test_plain_host(fake_host, no_nvml):
+    remove_nvidia(fake_host)
+    result = run_module(inference_host_info, {})
+    assert result['accelerator_kind'] == 'none' and result['accelerators'] == []
+
+
+def test_detect_restricts_kinds(fake_host, no_nvml):
+    add_tpu(fake_host)
+    result = run_module(inference_host_info, {'detect': ['tpu']})
+    assert result['accelerator_counts'] == {'tpu': 4}
+    assert result['accelerator_kind'] == 'tpu'
+
+
+def test_read_only_even_in_a_normal_run(fake_host, no_nvml):
+    before = fake_host.snapshot()
+    run_module(inference_host_info, {'desired': {'sysctl_profile': 'inference_latency', 'governor': 'performance'}})
+    assert fake_host.snapshot() == before
+
+
+# -- the audit through the module: one table per concern --------------------------------
+def _statuses(result):
+    return [(i['setting'], i['status']) for i in result['audit']]
+
+
+AUDIT_CASES = [
+    # (id, desired, setup(host), expected [(setting, status)])
+    ('sysctl-drift', {'sysctl': {'vm.swappiness': 1}}, None, [('vm.swappiness', 'drift')]),
+    ('sysctl-ok', {'sysctl': {'vm.swappiness': 1}}, lambda h: h.sysctl('vm.swappiness', 1),
+     [('vm.swappiness', 'ok')]),
+    ('sysctl-raise-only-above', {'sysctl': {'vm.max_map_count': '>1048576'}},
+     lambda h: h.sysctl('vm.max_map_count', 2097152), [('vm.max_map_count', 'ok')]),
+    ('sysctl-raise-only-below', {'sysctl': {'vm.max_map_count': '>1048576'}}, None,
+     [('vm.max_map_count', 'drift')]),
+    ('sysctl-missing', {'sysctl': {'net.ipv4.tcp_fastopen': 3}}, None, [('net.ipv4.tcp_fastopen', 'unavailable')]),
+    ('sysctl-tabs', {'sysctl': {'net.ipv4.ip_local_port_range': '32768 60999'}}, None,
+     [('net.ipv4.ip_local_port_range', 'ok')]),
+    ('sched-debugfs', {'sysctl': {'kernel.sched_migration_cost_ns': 500000}}, None,
+     [('kernel.sched_migration_cost_ns', 'ok')]),
+    ('sched-debugfs-missing', {'sysctl': {'kernel.sched_migration_cost_ns': 500000}},
+     lambda h: h.remove('/sys/kernel/debug/sched/migration_cost_ns'), [('kernel.sched_migration_cost_ns', 'unavailable')]),
+    ('thp', {'thp': {'enabled': 'madvise', 'defrag': 'madvise'}}, None, [('enabled', 'drift'), ('defrag', 'ok')]),
+    ('thp-missing', {'thp': {'enabled': 'never'}},
+     lambda h: h.remove('/sys/kernel/mm/transparent_hugepage/enabled'), [('enabled', 'unavailable')]),
+    ('hugepages', {'hugepages': [{'size': '2M', 'count': 512, 'node': 0}, {'size': '2M', 'count': 0, 'node': 1},
+                                 {'size': '1G', 'count': 4}, {'size': '2M', 'count': 1, 'node': 7}]},
+     lambda h: h.write('/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages', '512\n'),
+     [('2M node0', 'ok'), ('2M node1', 'ok'), ('1G total', 'drift'), ('2M node7', 'unavailable')]),
+    ('governor-drift', {'governor': 'performance'}, None, [('scaling_governor', 'drift')]),
+    ('governor-ok', {'governor': 'performance'},
+     lambda h: [h.write('/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor' % c, 'performance\n')
+                for c in range(32)], [('scaling_governor', 'ok')]),
+    ('io-scheduler', {'io_scheduler': 'none'}, None, [('nvme0n1', 'ok'), ('nvme1n1', 'drift')]),
+    ('io-scheduler-globs', {'io_scheduler': {'scheduler': 'mq-deadline', 'devices': ['sd*']}}, None,
+     [('sda', 'ok')]),
+    ('io-scheduler-none-match', {'io_scheduler': {'scheduler': 'none', 'devices': ['vd*']}}, None,
+     [('vd*', 'unavailable')]),
+]
+
+
+@pytest.mark.parametrize('desired, setup, expected', [c[1:] for c in AUDIT_CASES], ids=[c[0] for c in AUDIT_CASES])
+def test_audit_table(fake_host, no_nvml, desired, setup, expected):
+    if setup:
+        setup(fake_host)
+    result = run_module(inference_host_info, {'detect': [], 'desired': desired})
+    assert _statuses(result) == expected
+    assert result['summary'] == dict((s, len([e for e in expected if e[1] == s])) for s in _audit.STATUSES)
+
+
+def test_audit_profile_expands_and_settings_override(fake_host, no_nvml):
+    result = run_module(inference_host_info, {'detect': [], 'desired': {
+        'sysctl_profile': 'inference_latency', 'sysctl': {'vm.swappiness': 60}}})
+    by_key = dict((i['setting'], i) for i in result['audit'])
+    assert set(by_key) == set(_sysctl.PROFILES['inference_latency']['settings'])
+    assert by_key['vm.swappiness']['status'] == 'ok' and by_key['vm.swappiness']['desired'] == '60'
+    assert by_key['kernel.shmmax']['status'] == 'ok'   # raise-only, the 64-bit default is far above
+    assert by_key['vm.dirty_ratio']['status'] == 'drift'
+    assert by_key['kernel.sched_migration_cost_ns']['detail'] == '/sys/kernel/debug/sched/migration_cost_ns'
+
+
+def test_audit_sched_knob_removed_by_eevdf(fake_host, no_nvml):
+    fake_host.kernel('6.8.0-45-generic')
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'sysctl': {'kernel.sched_latency_ns': 1}}})
+    assert result['audit'][0]['status'] == 'unavailable' and 'EEVDF' in result['audit'][0]['detail']
+
+
+def test_audit_governor_without_cpufreq(fake_host, no_nvml):
+    for c in range(32):
+        fake_host.remove('/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor' % c)
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'governor': 'performance'}})
+    assert _statuses(result) == [('scaling_governor', 'unavailable')]
+
+
+@pytest.mark.parametrize('memlock, soft, expected', [
+    ('infinity', None, 'ok'),
+    ('8388608', None, 'drift'),
+    ('infinity', '8388608', 'drift'),
+])
+def test_audit_memlock_systemd(fake_host, no_nvml, monkeypatch, memlock, soft, expected):
+    commands = systemd(fake_host, monkeypatch, memlock=memlock, memlock_soft=soft)
+    fake_host.write('/etc/security/limits.d/90-inference-memlock.conf',
+                    '*      soft  memlock  unlimited\n*      hard  memlock  unlimited\n')
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'memlock': 'unlimited'}})
+    assert _statuses(result) == [('services', expected), ('logins', 'ok')]
+    assert 'systemctl show -p DefaultLimitMEMLOCK -p DefaultLimitMEMLOCKSoft' in commands.names()
+
+
+@pytest.mark.parametrize('limits, limits_d, expected', [
+    ('Max locked memory         unlimited            unlimited            bytes\n', None,
+     [('services', 'ok'), ('logins', 'drift')]),
+    ('Max locked memory         8388608              8388608              bytes\n',
+     '* - memlock 1048576\n', [('services', 'drift'), ('logins', 'ok')]),
+    (None, '*  soft memlock 8192 # KiB\n*  hard memlock unlimited\n',
+     [('services', 'unavailable'), ('logins', 'drift')]),
+])
+def test_audit_memlock_without_systemd(fake_host, no_nvml, limits, limits_d, expected):
+    if limits:
+        fake_host.write('/proc/1/limits', 'Limit                     Soft Limit           Hard Limit           Units\n'
+                                          + limits)
+    fake_host.write('/etc/security/limits.conf', '# /etc/security/limits.conf\n#*  soft core 0\n')
+    if limits_d:
+        fake_host.write('/etc/security/limits.d/10-site.conf', limits_d)
+    desired = {'memlock': 1024 * 1024 * 1024}
+    result = run_module(inference_host_info, {'detect': [], 'desired': desired})
+    assert _statuses(result) == expected
+
+
+def test_audit_memlock_without_pam_limits(fake_host, no_nvml):
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'memlock': 'unlimited'}})
+    assert _statuses(result) == [('services', 'unavailable'), ('logins', 'unavailable')]
+
+
+@pytest.mark.parametrize('cpus, libs, expected', [
+    ('0-15', (JEMALLOC,), [('vllm.service cpus', 'ok'), ('vllm.service allocator_library', 'ok')]),
+    ('0-31', (JEMALLOC,), [('vllm.service cpus', 'drift'), ('vllm.service allocator_library', 'ok')]),
+    ('0-7,8-15', ('/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4',),
+     [('vllm.service cpus', 'ok'), ('vllm.service allocator_library', 'drift')]),
+])
+def test_audit_service(fake_host, no_nvml, monkeypatch, cpus, libs, expected):
+    systemd(fake_host, monkeypatch)
+    service_process(fake_host, cpus, libs)
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'service': {
+        'unit': 'vllm.service', 'cpus': '0-15', 'allocator_library': JEMALLOC}}})
+    assert _statuses(result) == expected
+
+
+def test_audit_service_not_running(fake_host, no_nvml, monkeypatch):
+    systemd(fake_host, monkeypatch, main_pid=0)
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'service': {
+        'unit': 'vllm.service', 'cpus': '0-15'}}})
+    assert _statuses(result) == [('vllm.service cpus', 'unavailable')]
+    assert 'not running' in result['audit'][0]['detail']
+
+
+def test_audit_service_without_systemd(fake_host, no_nvml):
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'service': {'unit': 'vllm.service'}}})
+    assert _statuses(result) == [('vllm.service running', 'unavailable')]
+
+
+def test_audit_gpu_through_nvml(fake_host, fake_nvml):  # noqa: F811  pylint: disable=redefined-outer-name
+    fake_nvml.update(gpu=1, persistence_mode=True, power_limit=300000)
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'gpu': {
+        'persistence_mode': True, 'power_limit': 'max'}}})
+    assert _statuses(result) == [
+        ('GPU 0 persistence_mode', 'drift'), ('GPU 0 power_limit', 'ok'),
+        ('GPU 1 persistence_mode', 'ok'), ('GPU 1 power_limit', 'drift'),
+        ('GPU 2 persistence_mode', 'drift'), ('GPU 2 power_limit', 'ok')]
+    assert result['audit'][3]['actual'] == 300 and result['audit'][3]['detail'] == 'GPU 1: 350 W is the max limit'
+
+
+def test_audit_gpu_without_nvml(fake_host, no_nvml):
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'gpu': {'persistence_mode': True}}})
+    assert _statuses(result) == [('persistence_mode', 'unavailable')]
+    assert 'pynvml' in result['audit'][0]['detail']
+
+
+@pytest.mark.parametrize('desired, message', [
+    ({'sysctl_profile': 'fastest'}, "'fastest' is not a profile"),
+    ({'sysctl': {'vm/../x': 1}}, 'not a valid sysctl name'),
+    ({'hugepages': [{'size': '4M', 'count': 1}]}, 'desired.hugepages[0]'),
+    ({'memlock': 'lots'}, 'desired.memlock'),
+    ({'gpu': {'clocks': 'max'}}, 'desired.gpu'),
+    ({'service': {'cpus': '0-3'}}, 'desired.service'),
+    ({'service': {'unit': 'x.service', 'cpus': '3-1'}}, 'desired.service.cpus'),
+    ({'swap': 'off'}, 'unknown key(s) swap'),
+])
+def test_invalid_desired_fails(fake_host, no_nvml, desired, message):
+    assert message in fail_module(inference_host_info, {'detect': [], 'desired': desired})['msg']
+
+
+# -- _audit pure functions --------------------------------------------------------------
+def _req(value):
+    return {'k': _sysctl.Request('k', value, 'why', 'settings')}
+
+
+@pytest.mark.parametrize('desired, actual, status', [
+    ('1', '1', 'ok'), ('1', '0', 'drift'), ('>10', '10', 'ok'), ('>10', '11', 'ok'), ('>10', '9', 'drift'),
+    ('>10', 'abc', 'drift'), ('1 2', '1\t2', 'ok'), ('1', None, 'unavailable'),
+])
+def test_audit_sysctl_values(desired, actual, status):
+    assert _audit.audit_sysctl(_req(desired), {'k': (actual, '/proc/sys/k')})[0]['status'] == status
+
+
+@pytest.mark.parametrize('value, parsed', [
+    ('unlimited', -1), ('infinity', -1), (-1, -1), ('8388608', 8388608), (65536, 65536), ('8M', None), (True, None),
+])
+def test_parse_limit(value, parsed):
+    assert _audit.parse_limit(value) == parsed
+
+
+@pytest.mark.parametrize('want, have, ok', [
+    (-1, -1, True), (-1, 8388608, False), (1024, 2048, True), (2048, 1024, False), (1024, -1, True),
+    (1024, None, False),
+])
+def test_limit_ok(want, have, ok):
+    assert _audit.limit_ok(want, have) is ok
+
+
+def test_audit_gpu_unsupported_setting_is_unavailable():
+    gpus = [{'index': 0, 'persistence_mode': None, 'power_limit': {'current': 300, 'max': None}}]
+    items = _audit.audit_gpu({'persistence_mode': True, 'power_limit': 'max'}, gpus)
+    assert [i['status'] for i in items] == ['unavailable', 'unavailable']
+
+
+def test_audit_gpu_watts():
+    gpus = [{'index': 0, 'power_limit': {'current': 350, 'max': 700, 'default': 350}}]
+    items = _audit.audit_gpu({'power_limit': 350}, gpus) + _audit.audit_gpu({'power_limit': 'default'}, gpus)
+    assert [i['status'] for i in items] == ['ok', 'ok']
+
+
+def test_summary():
+    items = [{'status': s} for s in ('ok', 'ok', 'drift', 'unavailable')]
+    assert _audit.summary(items) == {'ok': 2, 'drift': 1, 'unavailable': 1}
