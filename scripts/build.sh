@@ -15,7 +15,7 @@ log "built $tarball ($(du -k "$tarball" | cut -f1) KiB)"
 
 tmp=$(mktemp -d /tmp/iht-install.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-ansible-galaxy collection install --force -p "$tmp" "$tarball" >/dev/null
+ANSIBLE_COLLECTIONS_PATH="$tmp" ansible-galaxy collection install --force -p "$tmp" "$tarball" >/dev/null
 installed="$tmp/ansible_collections/inference/host_tuning"
 [[ -f "$installed/MANIFEST.json" ]] || die "the tarball did not install"
 # Nothing from the development tree may leak into the artifact.
