@@ -37,7 +37,7 @@ def _sysctl_file(host):
     for line in host.file(SYSCTL_FILE).content_string.splitlines():
         line = line.strip()
         if line and not line.startswith(('#', ';')):
-            key, _, value = line.partition('=')
+            key, _sep, value = line.partition('=')
             values[key.strip()] = value.strip()
     return values
 

@@ -17,6 +17,9 @@ SERVICES = {
 }
 
 
+SERVICE_USER = 'inference'
+
+
 def _svc(host):
     return SERVICES[host.backend.get_hostname()]
 
@@ -39,10 +42,21 @@ def _cpulist(text):
     return cpus
 
 
+def _proc(host, pid, name):
+    """Text of /proc/PID/NAME (read with cat: testinfra's file reader stats first, /proc files have size 0).
+
+    maps, numa_maps and environ of another user's process need ptrace access, which root lacks in an
+    unprivileged container (no CAP_SYS_PTRACE): those are read as the process's own user.
+    """
+    if name in ('maps', 'numa_maps', 'environ'):
+        return host.check_output('runuser -u %s -- cat /proc/%d/%s' % (SERVICE_USER, pid, name))
+    return host.check_output('cat /proc/%d/%s' % (pid, name))
+
+
 def _status(host, pid):
     out = {}
-    for line in host.file('/proc/%d/status' % pid).content_string.splitlines():
-        key, _, value = line.partition(':')
+    for line in _proc(host, pid, 'status').splitlines():
+        key, _sep, value = line.partition(':')
         out[key] = value.strip()
     return out
 
@@ -57,7 +71,7 @@ def test_runs_as_non_root_user(host):
     status = _status(host, _pid(host))
     uid = int(status['Uid'].split()[0])
     assert uid != 0
-    assert host.user('inference').uid == uid
+    assert host.user(SERVICE_USER).uid == uid
 
 
 def test_cpu_affinity_is_the_chosen_cpus(host):
@@ -75,18 +89,18 @@ def test_cpu_affinity_is_the_chosen_cpus(host):
 
 
 def test_memory_policy_is_bound_to_the_node(host):
-    numa_maps = host.file('/proc/%d/numa_maps' % _pid(host)).content_string
+    numa_maps = _proc(host, _pid(host), 'numa_maps')
     assert 'bind:0' in numa_maps
 
 
 def test_allocator_is_mapped_into_the_process(host):
-    maps = host.file('/proc/%d/maps' % _pid(host)).content_string
+    maps = _proc(host, _pid(host), 'maps')
     assert _svc(host)[3] in maps
 
 
 def test_environment_of_the_process(host):
-    raw = host.check_output('tr "\\0" "\\n" < /proc/%d/environ' % _pid(host))
-    env = dict(line.split('=', 1) for line in raw.splitlines() if '=' in line)
+    raw = _proc(host, _pid(host), 'environ')
+    env = dict(item.split('=', 1) for item in raw.split('\0') if '=' in item)
     assert env['CUDA_DEVICE_MAX_CONNECTIONS'] == '1'
     assert env['OMP_NUM_THREADS'] == '8'
     assert env['CUDA_DEVICE_ORDER'] == 'PCI_BUS_ID'
@@ -96,7 +110,7 @@ def test_environment_of_the_process(host):
 
 
 def _memlock(host, pid):
-    for line in host.file('/proc/%d/limits' % pid).content_string.splitlines():
+    for line in _proc(host, pid, 'limits').splitlines():
         if line.startswith('Max locked memory'):
             return line.split()[3:5]
     raise AssertionError('no memlock line')
@@ -135,7 +149,7 @@ def test_models_endpoint_serves_the_model(host):
 def test_vllm_flags_reach_the_process(host):
     if 'vllm' not in _svc(host)[0]:
         pytest.skip('custom command')
-    argv = host.file('/proc/%d/cmdline' % _pid(host)).content_string.split('\0')
+    argv = _proc(host, _pid(host), 'cmdline').split('\0')
     assert argv[1:3] == ['-m', 'vllm.entrypoints.openai.api_server']
     flags = ' '.join(argv)
     for flag in ('--model /models/Meta-Llama-3-8B-Instruct', '--served-model-name llama3-8b',
