@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# The demo: start a small local fleet of systemd containers (unprivileged) and converge it
-# with playbooks/site.yml; the change_report callback prints per host what changed and
-# what could not be done (for example runtime values on a container's read-only /proc/sys).
+# The demo: a local mixed fleet of unprivileged systemd containers made to look like inference
+# hosts (2 fake-NVIDIA, 2 fake-Ascend, 1 fake-TPU, 1 plain; tests/fake_hosts), converged with
+# playbooks/site.yml and audited with playbooks/audit.yml. The change_report callback prints per
+# host what changed and what could not be done (e.g. runtime values on a read-only /proc/sys).
 # Usage: scripts/demo.sh [--clean]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$REPO"
 
-fleet=(iht-demo-debian12-a:iht-debian12 iht-demo-debian12-b:iht-debian12 iht-demo-debian13-a:iht-debian13)
+# name:image:kind
+fleet=(
+  iht-demo-nv1:iht-debian12:nvidia iht-demo-nv2:iht-debian13:nvidia
+  iht-demo-asc1:iht-debian12:ascend iht-demo-asc2:iht-debian12:ascend
+  iht-demo-tpu1:iht-debian12:tpu iht-demo-plain:iht-debian13:none
+)
 
 if [[ "${1:-}" == "--clean" ]]; then
   for entry in "${fleet[@]}"; do
     name=${entry%%:*}
-    podman container exists "$name" 2>/dev/null && podman rm -f -t 5 "$name" >/dev/null && log "removed $name"
+    if podman container exists "$name" 2>/dev/null; then
+      podman rm -f -t 5 "$name" >/dev/null && log "removed $name"
+    fi
   done
   exit 0
 fi
 
 for entry in "${fleet[@]}"; do
-  name=${entry%%:*} image=${entry##*:}
+  IFS=: read -r name image _kind <<<"$entry"
   if [[ "$(podman container inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" != "true" ]]; then
     podman rm -f "$name" >/dev/null 2>&1 || true
     podman run -d --name "$name" --hostname "$name" --systemd=always "localhost/$image:latest" /sbin/init >/dev/null
@@ -33,17 +41,38 @@ inventory="$REPO/demo/inventory.yml"
   echo "  vars:"
   echo "    ansible_connection: containers.podman.podman"
   echo "    ansible_python_interpreter: /usr/bin/python3"
-  echo "    # Demo containers have less than 32 GiB of RAM: turn swap off anyway to show it."
-  echo "    base_swap_force: true"
+  echo "    fake_hosts_project_dir: $REPO"
+  echo "    audit_output_dir: $REPO/demo/audit-report"
   echo "  hosts:"
-  for entry in "${fleet[@]}"; do echo "    ${entry%%:*}: {}"; done
+  for entry in "${fleet[@]}"; do
+    IFS=: read -r name _image kind <<<"$entry"
+    echo "    $name:"
+    echo "      fake_accelerator: $kind"
+    if [[ $kind == ascend || $kind == tpu ]]; then
+      echo "      inference_sysfs_root: /opt/fake-sysfs"
+      echo "      inference_devfs_root: /opt/fake-dev"
+    fi
+    if [[ $name == iht-demo-nv1 ]]; then
+      # a served model: the stand-in answers for vLLM's OpenAI server
+      echo "      inference_service_python: /usr/bin/python3"
+      echo "      inference_service_model: /models/Meta-Llama-3-8B-Instruct"
+      echo "      inference_service_environment: {PYTHONPATH: /opt/standin}"
+      echo "      inference_service_allocator: jemalloc"
+      echo "      inference_service_numa_nodes: [0]"
+      echo "      inference_service_health_delay: 1"
+    fi
+  done
 } >"$inventory"
 
 export ANSIBLE_CALLBACKS_ENABLED=inference.host_tuning.change_report
-export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default
 export ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
-export ANSIBLE_FORKS=5
+export ANSIBLE_FORKS=6
+log "making the containers look like accelerator hosts (tests/fake_hosts/prepare.yml)"
+ansible-playbook -i "$inventory" tests/fake_hosts/prepare.yml >/dev/null
 log "ansible-playbook -i demo/inventory.yml playbooks/site.yml --diff"
 ansible-playbook -i "$inventory" playbooks/site.yml --diff
-log "The fleet is still running: try 'podman exec iht-demo-debian12-a cat /etc/sysctl.d/90-inference-host-tuning.conf'."
-log "Undo on the fleet: ansible-playbook -i demo/inventory.yml playbooks/site.yml -e base_state=absent; remove it: make demo-clean"
+log "ansible-playbook -i demo/inventory.yml playbooks/audit.yml"
+ansible-playbook -i "$inventory" playbooks/audit.yml
+log "Drift report: $REPO/demo/audit-report/fleet-audit.html (JSON beside it)"
+log "The fleet keeps running: try 'podman exec iht-demo-nv1 cat /etc/sysctl.d/90-inference-host-tuning.conf'."
+log "Undo everything: ansible-playbook -i demo/inventory.yml playbooks/revert.yml; remove the fleet: make demo-clean"
