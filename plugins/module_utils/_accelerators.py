@@ -8,7 +8,7 @@ Everything is read through ``_host`` (so unit tests use a fake PCI tree) and
 commands run through ``module.run_command`` with argv lists.
 
 * NVIDIA: NVML (``_nvml``) when ``pynvml`` imports and ``libnvidia-ml.so.1``
-  loads; otherwise PCI vendor 0x10de with a display class (``_topology.nvidia_gpus``).
+  loads; otherwise PCI vendor 0x10de with a display class.
 * Ascend: ``/dev/davinciN`` character devices (``davinci_manager`` and
   ``devmm_svm`` are control devices, not NPUs), ``npu-smi info -l`` for the
   NPU ids and chip counts where the tool is installed, and PCI vendor 0x19e5
@@ -19,6 +19,11 @@ commands run through ``module.run_command`` with argv lists.
   ``/dev/vfio/N`` (v5e and later, N is the device's IOMMU group).
 
 Every accelerator is a dict ``{kind, index, id, model, numa_node, pci_bus_id, source}``.
+
+``detect()`` takes ``sysfs_root`` and ``devfs_root`` (default ``/sys`` and
+``/dev``): the PCI tree and the device files are read there instead, so a
+container (whose real /sys is the host's, read-only) can be given a fake PCI
+tree.  They are used for accelerator detection only.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,6 +38,9 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _topo
 
 KINDS = ('nvidia', 'ascend', 'tpu')
 PCI_DIR = _topology.PCI_DIR
+SYSFS = '/sys'
+DEVFS = '/dev'
+NVIDIA_VENDOR = '0x10de'
 HUAWEI_VENDOR = '0x19e5'
 GOOGLE_VENDOR = '0x1ae0'
 
@@ -63,6 +71,31 @@ _ACCEL = re.compile(r'^accel(\d+)$')
 _NUMBER = re.compile(r'^(\d+)$')
 
 
+class _Roots(object):
+    """Where detection reads sysfs and /dev (``detect()`` sets them for one call)."""
+    sysfs = SYSFS
+    devfs = DEVFS
+
+
+_ROOTS = _Roots()
+
+
+def _under(path, mount, root):
+    if root in (None, '', mount) or not (path == mount or path.startswith(mount + '/')):
+        return path
+    return root.rstrip('/') + path[len(mount):]
+
+
+def sys_path(path):
+    """A /sys path under the sysfs root detection reads (``/sys`` on a real host)."""
+    return _under(path, SYSFS, _ROOTS.sysfs)
+
+
+def dev_path(path):
+    """A /dev path under the devfs root detection reads (``/dev`` on a real host)."""
+    return _under(path, DEVFS, _ROOTS.devfs)
+
+
 def _entry(kind, index, ident, model=None, numa_node=None, pci_bus_id=None, source=None):
     return {'kind': kind, 'index': index, 'id': ident, 'model': model, 'numa_node': numa_node,
             'pci_bus_id': pci_bus_id, 'source': source}
@@ -71,18 +104,21 @@ def _entry(kind, index, ident, model=None, numa_node=None, pci_bus_id=None, sour
 # -- PCI -----------------------------------------------------------------------
 def pci_numa_node(bdf):
     """A PCI device's NUMA node, None when unknown (``-1``) or unreadable."""
-    node = _topology.pci_raw_node(bdf)
-    return node if node is not None and node >= 0 else None
+    try:
+        node = int(_host.read_value(sys_path('%s/%s/numa_node' % (PCI_DIR, bdf))))
+    except (TypeError, ValueError):
+        return None
+    return node if node >= 0 else None
 
 
 def pci_devices(vendor):
     """PCI functions of a vendor, sorted by bus id: ``{bdf, device, class, subsystem_device}``."""
     found = []
-    for entry in _host.listdir(PCI_DIR):
+    for entry in _host.listdir(sys_path(PCI_DIR)):
         bdf = _topology.normalize_bdf(entry)
         if bdf is None:
             continue
-        base = '%s/%s' % (PCI_DIR, entry)
+        base = sys_path('%s/%s' % (PCI_DIR, entry))
         if (_host.read_value(base + '/vendor') or '').lower() != vendor:
             continue
         found.append({
@@ -98,7 +134,7 @@ def pci_devices(vendor):
 def _dev_numbers(directory, pattern):
     """Sorted numbers N of /dev entries matching ``pattern`` (a regex with one group)."""
     out = []
-    for name in _host.listdir(directory):
+    for name in _host.listdir(dev_path(directory)):
         m = pattern.match(name)
         if m:
             out.append(int(m.group(1)))
@@ -107,7 +143,7 @@ def _dev_numbers(directory, pattern):
 
 def _link_target_name(path):
     """Basename of a sysfs symlink's target, or None when it is not there."""
-    full = _host.host_path(path)
+    full = _host.host_path(sys_path(path))
     if not os.path.lexists(full):
         return None
     return os.path.basename(os.path.realpath(full))
@@ -115,8 +151,9 @@ def _link_target_name(path):
 
 # -- NVIDIA --------------------------------------------------------------------
 def nvidia_from_pci():
-    return [_entry('nvidia', i, bdf, None, pci_numa_node(bdf), bdf, 'pci')
-            for i, bdf in enumerate(_topology.nvidia_gpus())]
+    """NVIDIA GPUs on PCI (vendor 0x10de, display class 0x03xxxx: not the audio function or NVSwitches)."""
+    gpus = [d['bdf'] for d in pci_devices(NVIDIA_VENDOR) if d['class'].startswith('0x03')]
+    return [_entry('nvidia', i, bdf, None, pci_numa_node(bdf), bdf, 'pci') for i, bdf in enumerate(gpus)]
 
 
 def nvidia_from_nvml(module):
@@ -273,10 +310,10 @@ def tpu_pci():
 def _tpu_device_path(dev):
     """The /dev path of a TPU function: /dev/vfio/GROUP or /dev/accelN, from sysfs links."""
     group = _link_target_name('%s/%s/iommu_group' % (PCI_DIR, dev['entry']))
-    if group and _NUMBER.match(group) and _host.exists('/dev/vfio/%s' % group):
+    if group and _NUMBER.match(group) and _host.exists(dev_path('/dev/vfio/%s' % group)):
         return '/dev/vfio/%s' % group
-    for name in _host.listdir('%s/%s/accel' % (PCI_DIR, dev['entry'])):
-        if _ACCEL.match(name) and _host.exists('/dev/%s' % name):
+    for name in _host.listdir(sys_path('%s/%s/accel' % (PCI_DIR, dev['entry']))):
+        if _ACCEL.match(name) and _host.exists(dev_path('/dev/%s' % name)):
             return '/dev/%s' % name
     return None
 
@@ -313,20 +350,28 @@ def tpu(module=None):
 
 
 # -- all -----------------------------------------------------------------------
-def detect(module, kinds=KINDS, use_nvml='auto'):
-    """(accelerators, notes) for the kinds asked, NVIDIA first, then Ascend, then TPU."""
+def detect(module, kinds=KINDS, use_nvml='auto', sysfs_root=SYSFS, devfs_root=DEVFS):
+    """(accelerators, notes) for the kinds asked, NVIDIA first, then Ascend, then TPU.
+
+    PCI functions are read under ``sysfs_root`` and device files under ``devfs_root``;
+    the ids reported stay host paths (``/dev/davinci0``).
+    """
     accelerators, notes = [], []
-    for kind in KINDS:
-        if kind not in kinds:
-            continue
-        if kind == 'nvidia':
-            found, more = nvidia(module, use_nvml)
-        elif kind == 'ascend':
-            found, more = ascend(module)
-        else:
-            found, more = tpu(module)
-        accelerators.extend(found)
-        notes.extend(more)
+    _ROOTS.sysfs, _ROOTS.devfs = sysfs_root or SYSFS, devfs_root or DEVFS
+    try:
+        for kind in KINDS:
+            if kind not in kinds:
+                continue
+            if kind == 'nvidia':
+                found, more = nvidia(module, use_nvml)
+            elif kind == 'ascend':
+                found, more = ascend(module)
+            else:
+                found, more = tpu(module)
+            accelerators.extend(found)
+            notes.extend(more)
+    finally:
+        _ROOTS.sysfs, _ROOTS.devfs = SYSFS, DEVFS
     return accelerators, notes
 
 

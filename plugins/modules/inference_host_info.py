@@ -42,6 +42,20 @@ options:
     type: str
     choices: [auto, never]
     default: auto
+  sysfs_root:
+    description:
+      - Where accelerator detection reads the PCI tree (C(SYSFS_ROOT/bus/pci/devices)) instead of C(/sys).
+      - For a container or a test host given a fake PCI tree (a container's own C(/sys) is the host's,
+        read-only). Used for accelerator detection only; RV(numa), RV(audit) and the kernel values are always
+        read from C(/sys) and C(/proc).
+    type: path
+    default: /sys
+  devfs_root:
+    description:
+      - Where accelerator detection looks for device files (C(davinciN), C(accelN), C(vfio/N)) instead of C(/dev).
+      - Used for accelerator detection only; the ids reported stay C(/dev/...) paths.
+    type: path
+    default: /dev
   desired:
     description:
       - The desired profile to audit against. Each key is optional; only the keys given are audited.
@@ -103,6 +117,13 @@ EXAMPLES = r'''
   ansible.builtin.include_role:
     name: "inference.host_tuning.{{ host.accelerator_kind }}"
   when: host.accelerator_kind != 'none'
+
+- name: Detect against a fake PCI tree and device files (a test container)
+  inference.host_tuning.inference_host_info:
+    detect: [ascend, tpu]
+    sysfs_root: /opt/fake-sysfs
+    devfs_root: /opt/fake-dev
+  register: host
 
 - name: Drift report against the latency profile
   inference.host_tuning.inference_host_info:
@@ -425,12 +446,18 @@ def main():
             detect=dict(type='list', elements='str', choices=list(_accelerators.KINDS),
                         default=list(_accelerators.KINDS)),
             use_nvml=dict(type='str', choices=['auto', 'never'], default='auto'),
+            sysfs_root=dict(type='path', default='/sys'),
+            devfs_root=dict(type='path', default='/dev'),
             desired=dict(type='dict'),
         ),
         supports_check_mode=True,
     )
     p = module.params
-    accelerators, notes = _accelerators.detect(module, p['detect'], p['use_nvml'])
+    for name in ('sysfs_root', 'devfs_root'):
+        if not p[name].startswith('/'):
+            module.fail_json(msg='%s must be an absolute path, not %r' % (name, p[name]))
+    accelerators, notes = _accelerators.detect(module, p['detect'], p['use_nvml'],
+                                               sysfs_root=p['sysfs_root'], devfs_root=p['devfs_root'])
     result = dict(
         changed=False,
         accelerators=accelerators,

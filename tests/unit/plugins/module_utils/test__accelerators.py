@@ -208,3 +208,53 @@ def test_plain_host(fake_host, no_nvml):
 def test_dominant_kind_ties_prefer_nvidia():
     accs = [{'kind': 'tpu'}, {'kind': 'nvidia'}]
     assert _accelerators.dominant_kind(accs) == 'nvidia'
+
+
+def _fake_tree(host, sysfs, devfs):
+    """Ascend NPUs and TPUs under another sysfs and devfs root (a test container's fake tree)."""
+    for i in range(8):
+        base = '%s/bus/pci/devices/0000:%02x:00.0' % (sysfs, 0xc1 + i)
+        host.write(base + '/vendor', '0x19e5\n')
+        host.write(base + '/device', '0xd802\n')
+        host.write(base + '/class', '0x120000\n')
+        host.write(base + '/numa_node', '%d\n' % (i // 4))
+        host.write('%s/davinci%d' % (devfs, i), '')
+    for i in range(2):
+        base = '%s/bus/pci/devices/0000:%02x:05.0' % (sysfs, i)
+        host.write(base + '/vendor', '0x1ae0\n')
+        host.write(base + '/device', '0x0063\n')
+        host.write(base + '/class', '0x120000\n')
+        host.write(base + '/numa_node', '1\n')
+        host.write(base + '/accel/accel%d/dev' % i, '')
+        host.write('%s/accel%d' % (devfs, i), '')
+
+
+def test_roots_move_detection_to_a_fake_tree(fake_host, no_nvml):
+    remove_nvidia(fake_host)
+    _fake_tree(fake_host, '/opt/fake-sysfs', '/opt/fake-dev')
+    # the real /sys and /dev of the fake host hold nothing of these
+    assert detect(['ascend', 'tpu'])[0] == []
+    found, notes = _accelerators.detect(_Module(FakeCommands()), ['ascend', 'tpu'],
+                                        sysfs_root='/opt/fake-sysfs', devfs_root='/opt/fake-dev/')
+    ascend = [a for a in found if a['kind'] == 'ascend']
+    tpu = [a for a in found if a['kind'] == 'tpu']
+    assert [a['id'] for a in ascend] == ['/dev/davinci%d' % i for i in range(8)]
+    assert [a['numa_node'] for a in ascend] == [0] * 4 + [1] * 4
+    assert [a['model'] for a in ascend] == ['Ascend 910B'] * 8
+    assert [(a['id'], a['model'], a['numa_node']) for a in tpu] == [
+        ('/dev/accel0', 'TPU v5e', 1), ('/dev/accel1', 'TPU v5e', 1)]
+    assert notes == []
+    # and the roots are back to /sys and /dev for the next caller
+    assert _accelerators.sys_path('/sys/bus/pci/devices') == '/sys/bus/pci/devices'
+    assert _accelerators.dev_path('/dev/accel0') == '/dev/accel0'
+
+
+@pytest.mark.parametrize('path, mount, root, expected', [
+    ('/sys/bus/pci/devices', '/sys', '/opt/s', '/opt/s/bus/pci/devices'),
+    ('/sys', '/sys', '/opt/s/', '/opt/s'),
+    ('/sysfoo/x', '/sys', '/opt/s', '/sysfoo/x'),
+    ('/dev/vfio/3', '/dev', '/dev', '/dev/vfio/3'),
+    ('/dev/vfio/3', '/dev', None, '/dev/vfio/3'),
+])
+def test_under(path, mount, root, expected):
+    assert _accelerators._under(path, mount, root) == expected  # pylint: disable=protected-access

@@ -90,6 +90,24 @@ def test_ascend_host(fake_host, no_nvml, monkeypatch):
     assert commands.names() == ['npu-smi info -l']
 
 
+def test_fake_pci_tree_roots(fake_host, no_nvml):
+    remove_nvidia(fake_host)
+    for i in range(4):
+        base = '/opt/fake-sysfs/bus/pci/devices/0000:%02x:05.0' % i
+        fake_host.write(base + '/vendor', '0x1ae0\n')
+        fake_host.write(base + '/device', '0x005e\n')
+        fake_host.write(base + '/class', '0x120000\n')
+        fake_host.write(base + '/numa_node', '%d\n' % (i // 2))
+        fake_host.write('/opt/fake-dev/accel%d' % i, '')
+    assert run_module(inference_host_info, {})['accelerator_kind'] == 'none'
+    result = run_module(inference_host_info, {'sysfs_root': '/opt/fake-sysfs', 'devfs_root': '/opt/fake-dev'})
+    assert result['accelerator_kind'] == 'tpu'
+    assert [(a['id'], a['numa_node']) for a in result['accelerators']] == [
+        ('/dev/accel0', 0), ('/dev/accel1', 0), ('/dev/accel2', 1), ('/dev/accel3', 1)]
+    # the NUMA inventory is still the host's own
+    assert sorted(result['numa']['nodes']) == ['0', '1']
+
+
 def test_tpu_host(fake_host, no_nvml):
     remove_nvidia(fake_host)
     add_tpu(fake_host)

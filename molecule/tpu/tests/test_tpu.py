@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Verify playbooks/site.yml on a fake TPU v4 host from the container itself: detection (4 chips, the
+gVNIC left out), the hugepage settings, the tcmalloc and NUMA drop-ins, the server's environment, and
+the exact revert. Tests run in file order."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+UNIT = 'vllm.service'
+UNIT_FILE = '/etc/systemd/system/vllm.service'
+NUMA_DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-numa.conf'
+ALLOC_DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-allocator.conf'
+TPU_ENV = {
+    'PJRT_DEVICE': 'TPU',
+    'TPU_VISIBLE_CHIPS': '0,1',
+    'TPU_CHIPS_PER_PROCESS_BOUNDS': '1,2,1',
+    'TPU_PROCESS_BOUNDS': '1,1,1',
+    'VLLM_XLA_CACHE_PATH': '/var/cache/vllm-xla',
+}
+
+
+def _playbook(name, *extra):
+    return subprocess.run(
+        ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], os.path.join(REPO, 'playbooks', name)]
+        + list(extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+
+
+def _report(kind):
+    path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'changes', 'converge-%s.json' % kind)
+    with open(path) as f:
+        return json.load(f)
+
+
+def _proc(host, name):
+    """/proc/PID/NAME of the server, read as its own user: root in an unprivileged container lacks
+    CAP_SYS_PTRACE, which reading another user's environ and maps needs."""
+    return host.check_output('runuser -u inference -- cat /proc/%d/%s' % (_pid(host), name))
+
+
+def _pid(host):
+    pid = int(host.check_output('systemctl show --property=MainPID --value %s' % UNIT))
+    assert pid > 0, '%s is not running' % UNIT
+    return pid
+
+
+def test_check_mode_predicted_exactly_the_real_changes(host):
+    check, run = _report('check'), _report('run')
+    name = 'iht-tpu-debian13'
+    assert run[name]['changed'], run
+    # Check mode reports every change the real run makes, the start of a unit not installed yet included.
+    assert sorted(check[name]['changed']) == sorted(run[name]['changed'])
+    assert not run[name]['failed'] and not check[name]['failed']
+
+
+def test_detection_against_the_fake_pci_tree(host):
+    result = _playbook('audit.yml', '-e', 'audit_output_dir=/tmp/iht-tpu-audit')
+    assert result.returncode == 0, result.stdout
+    with open('/tmp/iht-tpu-audit/fleet-audit.json') as f:
+        report = json.load(f)['hosts']['iht-tpu-debian13']
+    assert report['kind'] == 'tpu'
+    assert report['accelerator_counts']['tpu'] == 4          # the gVNIC is not a TPU
+    by_setting = dict((i['setting'], i) for i in report['items'])
+    assert by_setting['enabled']['desired'] == 'always'      # the tpu role's THP mode, not base's madvise
+
+
+def test_thp_always_is_persisted(host):
+    """A container cannot write /sys/kernel/mm: the mode is persisted for boot by the hugepages module."""
+    out = host.file("/etc/tmpfiles.d/90-inference-host-tuning-hugepages.conf").content_string
+    assert "transparent_hugepage/enabled - - - - always" in " ".join(out.split()), out
+
+
+def test_unit_has_the_tpu_environment(host):
+    unit = host.file(UNIT_FILE).content_string
+    for key, value in TPU_ENV.items():
+        assert 'Environment="%s=%s"' % (key, value) in unit, unit
+    raw = _proc(host, 'environ').replace('\0', '\n')
+    env = dict(line.split('=', 1) for line in raw.splitlines() if '=' in line)
+    for key, value in TPU_ENV.items():
+        assert env.get(key) == value, key
+
+
+def test_allocator_dropin_preloads_tcmalloc(host):
+    dropin = host.file(ALLOC_DROPIN).content_string
+    assert 'LD_PRELOAD' in dropin and 'libtcmalloc' in dropin
+    assert 'libtcmalloc' in _proc(host, 'maps')
+
+
+def test_numa_dropin_pins_to_the_tpus_node(host):
+    dropin = host.file(NUMA_DROPIN).content_string
+    assert 'NUMAPolicy=bind' in dropin and 'NUMAMask=0' in dropin, dropin
+    assert 'bind:0' in _proc(host, 'numa_maps')
+
+
+def test_revert_restores_everything_and_is_idempotent(host):
+    first = _playbook('revert.yml')
+    assert first.returncode == 0, first.stdout
+    for path in (UNIT_FILE, NUMA_DROPIN, ALLOC_DROPIN, '/etc/sysctl.d/90-inference-host-tuning.conf'):
+        assert not host.file(path).exists, path
+    second = _playbook('revert.yml')
+    assert second.returncode == 0, second.stdout
+    assert 'changed=0' in second.stdout, second.stdout
