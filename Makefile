@@ -11,12 +11,13 @@ REPO := $(CURDIR)
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 RUN = source scripts/lib.sh &&
 
-.PHONY: help bootstrap images lint sanity units build molecule test demo demo-clean clean
+.PHONY: help bootstrap images lint sanity units build molecule test demo demo-clean clean bench
 
 help:
 	@echo "make demo    converge the local podman fleet with playbooks/site.yml"
 	@echo "make test    lint + sanity + units + build/install + Molecule ($(SCENARIOS))"
 	@echo "make lint | sanity | units | build | molecule [SCENARIOS='default nvidia']"
+	@echo "make bench   benchmarks: collection vs guide-style playbooks (BENCH_HOSTS=20 BENCH_RUNS=3; not part of make test)"
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -44,6 +45,9 @@ molecule: images build
 
 test: lint sanity units build molecule
 	@echo "==> make test: all checks passed"
+
+bench: images build
+	@bash benchmarks/run.sh
 
 demo: images build
 	@bash scripts/demo.sh

@@ -19,7 +19,7 @@ if ((${#missing[@]})); then
   [[ $(id -u) == 0 ]] || die "need root to install Debian packages: ${missing[*]}"
   log "apt: installing ${missing[*]}"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 # The venv: rebuilt when requirements-dev.txt changes.
