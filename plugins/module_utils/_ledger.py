@@ -70,6 +70,14 @@ class Ledger(object):
                        mode=st.st_mode & 0o7777, uid=st.st_uid, gid=st.st_gid)
         else:
             rec['existed'] = False
+            # Directories the write will create, so that a restore leaves no empty trace behind.
+            created = []
+            parent = os.path.dirname(path)
+            while parent not in ('/', '') and not os.path.isdir(_host.host_path(parent)):
+                created.append(parent)
+                parent = os.path.dirname(parent)
+            if created:
+                rec['created_dirs'] = created
         self.files[path] = rec
         self.dirty = True
         return True
@@ -137,6 +145,11 @@ class Ledger(object):
                 changed = True
         else:
             changed = _files.remove(path)
+            for directory in rec.get('created_dirs', []):
+                full_dir = _host.host_path(directory)
+                if os.path.isdir(full_dir) and not os.listdir(full_dir):
+                    os.rmdir(full_dir)
+                    changed = True
         self.forget_file(path)
         return changed
 
@@ -177,6 +190,10 @@ class Ledger(object):
             return False
         if not (self.files or self.runtime or self.extra):
             _files.remove(LEDGER_PATH)
+            # The state directory is ours alone: gone with the last record.
+            state_dir = _host.host_path(_host.STATE_DIR)
+            if os.path.isdir(state_dir) and not os.listdir(state_dir):
+                os.rmdir(state_dir)
         else:
             data = {'version': VERSION, 'files': self.files, 'runtime': self.runtime, 'extra': self.extra}
             _files.atomic_write(self.module, LEDGER_PATH,

@@ -69,3 +69,34 @@ def test_corrupt_ledger_fails_clearly(fake_host):
         assert 'not valid JSON' in str(e)
     else:
         raise AssertionError('a corrupt ledger must fail')
+
+
+def test_restore_removes_the_directories_the_write_created(fake_host):
+    """A file written into a directory that did not exist leaves nothing behind after restore."""
+    fake_host.write('/etc/systemd/system.conf', '[Manager]\n')
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    assert not fake_host.exists('/etc/systemd/system.conf.d')
+    _files.ManagedFile('/etc/systemd/system.conf.d/90-x.conf', '[Manager]\n').apply(m, ledger, 'memlock')
+    ledger.save()
+    assert fake_host.exists('/etc/systemd/system.conf.d/90-x.conf')
+    ledger = _ledger.Ledger(m)
+    assert ledger.restore_file('/etc/systemd/system.conf.d/90-x.conf') is True
+    ledger.save()
+    assert not fake_host.exists('/etc/systemd/system.conf.d')
+    assert fake_host.read('/etc/systemd/system.conf') == '[Manager]\n'
+    # the ledger was the last thing in the state directory: that is gone too
+    assert not fake_host.exists('/var/lib/inference_host_tuning')
+
+
+def test_restore_keeps_a_created_directory_someone_else_filled(fake_host):
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/docker/daemon.json', '{}\n').apply(m, ledger, 'memlock')
+    ledger.save()
+    fake_host.write('/etc/docker/certs.d/registry.crt', 'x')
+    ledger = _ledger.Ledger(m)
+    ledger.restore_file('/etc/docker/daemon.json')
+    ledger.save()
+    assert fake_host.exists('/etc/docker/certs.d/registry.crt')
+    assert not fake_host.exists('/etc/docker/daemon.json')
