@@ -55,15 +55,21 @@ class Ledger(object):
         self.files = data.get('files', {})
         self.runtime = data.get('runtime', {})
         self.extra = data.get('extra', {})
+        # Directories our writes created, of all records: removed once empty, whichever file goes last.
+        self.dirs = data.get('dirs', [])
 
     # -- recording -----------------------------------------------------------
-    def remember_file(self, path, owner):
-        """Record the file's current state unless it is already recorded."""
+    def remember_file(self, path, owner, ours=False):
+        """Record the file's current state unless it is already recorded.
+
+        ``ours``: the file exists but an earlier release of this collection wrote it without a
+        record; restoring then removes it, as if it had been absent.
+        """
         if path in self.files:
             return False
         full = _host.host_path(path)
         rec = {'owner': owner, 'recorded': _now()}
-        if os.path.lexists(full):
+        if os.path.lexists(full) and not ours:
             st = os.stat(full)
             rec.update(existed=True,
                        content=to_text(base64.b64encode(_host.read_bytes(path, b''))),
@@ -78,6 +84,7 @@ class Ledger(object):
                 parent = os.path.dirname(parent)
             if created:
                 rec['created_dirs'] = created
+                self.dirs.extend(d for d in created if d not in self.dirs)
         self.files[path] = rec
         self.dirty = True
         return True
@@ -145,13 +152,23 @@ class Ledger(object):
                 changed = True
         else:
             changed = _files.remove(path)
-            for directory in rec.get('created_dirs', []):
-                full_dir = _host.host_path(directory)
-                if os.path.isdir(full_dir) and not os.listdir(full_dir):
-                    os.rmdir(full_dir)
-                    changed = True
+            changed = self.prune_dirs(rec.get('created_dirs', [])) or changed
         self.forget_file(path)
         return changed
+
+    def prune_dirs(self, extra=()):
+        """Remove the directories our writes created once they are empty, deepest first."""
+        removed = False
+        candidates = set(self.dirs) | set(extra)
+        for directory in sorted(candidates, key=lambda d: (-d.count('/'), d)):
+            full_dir = _host.host_path(directory)
+            if os.path.isdir(full_dir) and not os.listdir(full_dir):
+                os.rmdir(full_dir)
+                removed = True
+            if not os.path.isdir(full_dir) and directory in self.dirs:
+                self.dirs.remove(directory)
+                self.dirty = True
+        return removed
 
     def restore_runtime(self, path):
         """Write a recorded runtime value back and forget it; True when it differed.
@@ -179,6 +196,16 @@ class Ledger(object):
         if self.runtime.pop(path, None) is not None:
             self.dirty = True
 
+    def forget_extra_key(self, owner, key):
+        """Drop one record of an owner's bucket (and the bucket when it is left empty)."""
+        bucket = self.extra.get(owner)
+        if bucket is None or key not in bucket:
+            return
+        del bucket[key]
+        self.dirty = True
+        if not bucket:
+            self.forget_extra(owner)
+
     def forget_extra(self, owner):
         if self.extra.pop(owner, None) is not None:
             self.dirty = True
@@ -189,6 +216,8 @@ class Ledger(object):
         if not self.dirty:
             return False
         if not (self.files or self.runtime or self.extra):
+            # Directories still holding someone else's files stay, and are no longer ours to track.
+            self.prune_dirs()
             _files.remove(LEDGER_PATH)
             # The state directory is ours alone: gone with the last record.
             state_dir = _host.host_path(_host.STATE_DIR)
@@ -196,6 +225,8 @@ class Ledger(object):
                 os.rmdir(state_dir)
         else:
             data = {'version': VERSION, 'files': self.files, 'runtime': self.runtime, 'extra': self.extra}
+            if self.dirs:
+                data['dirs'] = sorted(self.dirs)
             _files.atomic_write(self.module, LEDGER_PATH,
                                 json.dumps(data, indent=2, sort_keys=True) + '\n', 0o600)
         self.dirty = False

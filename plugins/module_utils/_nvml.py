@@ -351,9 +351,4 @@ def boot_id():
 
 def forget_gpu(ledger, uuid):
     """Drop one GPU's record from the ledger's 'nvidia_gpu' bucket."""
-    bucket = ledger.extra.get(LEDGER_OWNER, {})
-    if uuid in bucket:
-        del bucket[uuid]
-        ledger.dirty = True
-    if not bucket:
-        ledger.forget_extra(LEDGER_OWNER)
+    ledger.forget_extra_key(LEDGER_OWNER, uuid)

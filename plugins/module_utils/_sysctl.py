@@ -22,6 +22,7 @@ import os
 import re
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 
 OWNER = 'sysctl_profile'
 DEFAULT_PATH = '/etc/sysctl.d/90-inference-host-tuning.conf'
@@ -229,10 +230,24 @@ def parse_value(key, value):
     return text, None
 
 
+# A profile's vm.min_free_kbytes reserve is at most this share of RAM. The kernel keeps that much free
+# for atomic allocations and reclaims before dipping into it: 1 GiB reserved on a 1 GiB guest leaves
+# nothing to run on (the VM scenario's guest panicked at boot, out of memory, before this cap).
+MIN_FREE_SHARE = 32
+
+
 def profile_requests(name):
-    """Requests of a built-in profile (KeyError for an unknown name)."""
+    """Requests of a built-in profile (KeyError for an unknown name), sized to this host where needed."""
     table = PROFILES[name]['settings']
-    return dict((k, Request(k, v['value'], v['why'], 'profile')) for k, v in table.items())
+    requests = dict((k, Request(k, v['value'], v['why'], 'profile')) for k, v in table.items())
+    reserve = requests.get('vm.min_free_kbytes')
+    mem_kib = _swap.mem_total_kib()
+    if reserve is not None and reserve.floor is not None and mem_kib and reserve.floor > mem_kib // MIN_FREE_SHARE:
+        reserve.floor = mem_kib // MIN_FREE_SHARE
+        reserve.value = '>%d' % reserve.floor
+        reserve.why += ('; capped on this host to 1/%d of its %d MiB of RAM (%d kB) so the reserve cannot '
+                        'starve it' % (MIN_FREE_SHARE, mem_kib // 1024, reserve.floor))
+    return requests
 
 
 # -- where a knob lives ------------------------------------------------------------

@@ -110,3 +110,19 @@ class Systemctl(object):
         _rc, out, _err = self.run('--version', check=False)
         m = re.match(r'systemd (\d+)', out or '')
         return int(m.group(1)) if m else 0
+
+
+# -- units this collection enabled or started (recorded as they were before) -------------------
+def unit_state(systemctl, unit):
+    """{'enabled': bool, 'active': bool} of a unit, as systemctl reports it now."""
+    return {'enabled': systemctl.is_enabled(unit), 'active': systemctl.is_active(unit)}
+
+
+def steps_to(before, now, unit):
+    """The systemctl argv tails that take a unit from ``now`` to ``before`` (start/enable or stop/disable)."""
+    steps = []
+    if before['enabled'] != now['enabled']:
+        steps.append(['enable' if before['enabled'] else 'disable', unit])
+    if before['active'] != now['active']:
+        steps.append(['start' if before['active'] else 'stop', unit])
+    return steps

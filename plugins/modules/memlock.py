@@ -120,6 +120,13 @@ reexec_required:
   returned: always
   type: bool
   sample: true
+systemd_running:
+  description:
+    - True when systemd is PID 1 and C(systemctl) is there, so that RV(reexec_required) can be acted on
+      with C(systemctl daemon-reexec); false in a chroot or a container without systemd.
+  returned: always
+  type: bool
+  sample: true
 diff:
   description: The file changes (in diff mode).
   returned: when changed and diff mode is on
@@ -242,6 +249,7 @@ class Memlock(object):
         self.result['files'] = dict((f.path, f.changed) for _t, f, _r in plan)
         self.result['restart_required'] = [t for t in _limits.RUNTIMES if t in changed_tags]
         self.result['reexec_required'] = 'systemd' in changed_tags
+        self.result['systemd_running'] = _systemd.booted(self.module)
         self.result['diff'] = [f.diff() for _t, f, _r in plan if f.changed]
         self.result['changed'] = bool(changed_tags)
         if self.module.check_mode:

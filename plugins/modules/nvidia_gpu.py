@@ -21,8 +21,12 @@ description:
   - Before the first change of a GPU it records the GPU's original persistence mode, power limit,
     compute mode and application clocks in the restore ledger (owner C(nvidia_gpu)), so O(state=absent)
     puts them back.
-  - NVML settings do not survive a reboot or a driver reload (except a pending MIG mode). Run this
-    module at every boot to keep them (the C(inference.host_tuning.nvidia) role installs a unit for that).
+  - NVML settings do not survive a reboot or a driver reload (except a pending MIG mode).
+    With O(boot_apply=true) the module keeps them. It installs a oneshot unit, C(inference-nvidia-settings.service),
+    that re-applies the same settings through NVML at every boot, with the small program it runs and the
+    settings file it reads. Those files, the O(numa_map_file) and the unit's enablement link are recorded
+    in the restore ledger before they are first written, so O(state=absent) and C(playbooks/revert.yml)
+    remove them (and the directories their writes created) or put back what was there.
   - The module never resets a GPU and never reboots; it reports RV(reset_required) and RV(reboot_required)
     while a GPU's pending MIG mode differs from its current one.
 author:
@@ -96,6 +100,41 @@ options:
     type: str
     choices: [fail, skip]
     default: fail
+  boot_apply:
+    description:
+      - V(true) installs and enables C(/etc/systemd/system/inference-nvidia-settings.service), which runs
+        C(/usr/local/libexec/inference-host-tuning/nvidia-apply) with O(boot_python) at boot to re-apply
+        the settings given here, except O(mig_mode) (the GPU keeps a pending MIG mode itself), from
+        C(/etc/inference-host-tuning/nvidia.json). The unit is ordered after C(nvidia-persistenced).
+      - V(false) removes those files and the enablement link when this module wrote them (restored from
+        the ledger), and leaves files it did not write alone.
+      - The unit is enabled by its C(multi-user.target.wants) link, as C(systemctl enable) does, so that
+        check mode predicts it before the unit exists; C(systemctl daemon-reload) runs when the unit file
+        changed on a host booted with systemd.
+    type: bool
+    default: false
+  boot_python:
+    description:
+      - The Python interpreter the boot unit runs the program with; it must import C(pynvml)
+        (nvidia-ml-py). Used with O(boot_apply=true).
+    type: path
+    default: /usr/bin/python3
+  persistenced:
+    description:
+      - V(true) enables and starts C(nvidia-persistenced.service) where the driver installed its unit (see
+        RV(persistenced_unit)) on a host booted with systemd. Its state before (enabled, active) is recorded
+        in the restore ledger, so O(state=absent) and C(playbooks/revert.yml) disable and stop it again only
+        if it was so before.
+      - V(false) leaves the daemon as it is.
+    type: bool
+    default: false
+  numa_map_file:
+    description:
+      - Write the map of every GPU index (a string key) to its NUMA node (V(null) when unknown) as JSON to
+        this path, for placing serving processes
+        (O(inference.host_tuning.numa_bind#module:gpu_numa_map)). Recorded in the ledger like the boot files.
+      - Unset leaves any existing map alone; RV(numa_map) is returned either way.
+    type: path
 notes:
   - NVML power limits are in milliwatts; this module takes and returns watts.
 seealso:
@@ -111,7 +150,7 @@ attributes:
   diff_mode:
     description: Whether the module returns a before/after diff.
     support: full
-    details: One before/after text per GPU listing the managed settings.
+    details: One before/after text per GPU listing the managed settings, and one per file written or removed.
   idempotent:
     description: Whether a second run with the same arguments reports no change.
     support: partial
@@ -158,7 +197,16 @@ EXAMPLES = r'''
     gpus: [0]
     locked_clocks: {min: 1755, max: 1755}
 
-- name: Put back what the module changed
+- name: Keep the settings across reboots, run nvidia-persistenced, and write the GPU NUMA map for numa_bind
+  become: true
+  inference.host_tuning.nvidia_gpu:
+    persistence_mode: true
+    power_limit: max
+    boot_apply: true
+    persistenced: true
+    numa_map_file: /etc/inference-host-tuning/gpu-numa.json
+
+- name: Put back what the module changed (GPU settings, boot unit, NUMA map, nvidia-persistenced)
   become: true
   inference.host_tuning.nvidia_gpu:
     state: absent
@@ -215,15 +263,65 @@ reboot_required:
   returned: always
   type: bool
   sample: false
+numa_map:
+  description: Every GPU index (as a string key) to its NUMA node (V(null) when unknown).
+  returned: always
+  type: dict
+  sample: {'0': 0, '1': 0, '2': 1, '3': 1}
+files:
+  description: The files (and the enablement link) this run wrote, would write, or removed, with the action.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {path: /etc/systemd/system/inference-nvidia-settings.service, action: written}
+    - {path: /etc/systemd/system/multi-user.target.wants/inference-nvidia-settings.service, action: linked}
+boot_unit_enabled:
+  description: Whether C(inference-nvidia-settings.service) is enabled (its wants link exists) after the run.
+  returned: always
+  type: bool
+  sample: true
+persistenced:
+  description: C(nvidia-persistenced.service) after the run (predicted in check mode); V(null) where its unit is not installed.
+  returned: always
+  type: dict
+  sample: {unit: nvidia-persistenced.service, enabled: true, active: true, changed: true}
+persistenced_unit:
+  description:
+    - The unit file of C(nvidia-persistenced.service) where the driver installed one, else V(null).
+  returned: always
+  type: str
+  sample: /usr/lib/systemd/system/nvidia-persistenced.service
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+import json
+import os
+import pkgutil
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _nvidia_apply
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
+from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 from ansible_collections.inference.host_tuning.plugins.module_utils._ledger import Ledger
 
 OWNER = _nvml.LEDGER_OWNER
 SETTINGS = ('persistence_mode', 'mig_mode', 'compute_mode', 'power_limit', 'application_clocks', 'locked_clocks')
+
+BOOT_UNIT = 'inference-nvidia-settings.service'
+BOOT_UNIT_PATH = _systemd.unit_path(BOOT_UNIT)
+BOOT_LINK = _systemd.wants_link(BOOT_UNIT)
+BOOT_SETTINGS = '/etc/inference-host-tuning/nvidia.json'
+BOOT_PROGRAM = '/usr/local/libexec/inference-host-tuning/nvidia-apply'
+BOOT_FILES = (BOOT_SETTINGS, BOOT_PROGRAM, BOOT_UNIT_PATH)
+# The settings the boot program re-applies (a pending MIG mode is kept by the GPU itself).
+BOOT_KEYS = ('persistence_mode', 'power_limit', 'compute_mode', 'application_clocks', 'locked_clocks')
+PERSISTENCED = 'nvidia-persistenced.service'
+UNITS_KEY = 'units'  # ledger extra nvidia_gpu/units: {unit: {'enabled', 'active'}} before this module changed it
+UNIT_DIRS = ('/etc/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
 
 
 class Unsupported(Exception):
@@ -485,6 +583,225 @@ def gpu_result(plan):
     return result
 
 
+# -- boot files ----------------------------------------------------------------
+def program_text(module):
+    """The boot program: the text of module_utils/_nvidia_apply.py, shipped inside this module."""
+    path = getattr(_nvidia_apply, '__file__', None) or ''
+    if path.endswith('.py') and os.path.isfile(path):
+        with open(path, 'rb') as f:
+            return to_text(f.read())
+    package, _sep, name = _nvidia_apply.__name__.rpartition('.')
+    data = pkgutil.get_data(package, name + '.py')  # inside the AnsiballZ zip
+    if data is None:
+        module.fail_json(msg='The boot program (module_utils/_nvidia_apply.py) could not be read from the module '
+                             'payload (%s); nothing was changed. Reinstall the collection.' % path)
+    return to_text(data)
+
+
+def render_unit(python):
+    return _files.header(OWNER) + (
+        '# Re-applies the NVIDIA GPU settings at boot through NVML (NVML forgets them when the driver\n'
+        '# is reloaded or the host boots).\n'
+        '[Unit]\n'
+        'Description=Re-apply inference.host_tuning NVIDIA GPU settings through NVML\n'
+        '# Ordering only: without nvidia-persistenced installed this line does nothing.\n'
+        'After=nvidia-persistenced.service systemd-modules-load.service\n'
+        'ConditionPathExists=%s\n'
+        '\n'
+        '[Service]\n'
+        'Type=oneshot\n'
+        'RemainAfterExit=yes\n'
+        'ExecStart=%s %s %s\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=multi-user.target\n' % (BOOT_SETTINGS, python, BOOT_PROGRAM, BOOT_SETTINGS))
+
+
+def render_settings(selectors, gpus, want, unsupported):
+    data = {
+        'managed_by': 'inference.host_tuning.nvidia_gpu',
+        'gpus': 'all' if [str(s).strip() for s in selectors] == ['all'] else [g.uuid for g in gpus],
+        'unsupported': unsupported,
+        'settings': dict((k, v) for k, v in want.items() if k in BOOT_KEYS),
+    }
+    return json.dumps(data, indent=2, sort_keys=True) + '\n'
+
+
+def render_numa_map(numa_map):
+    return json.dumps(numa_map, indent=2, sort_keys=True) + '\n'
+
+
+def find_unit(unit):
+    for directory in UNIT_DIRS:
+        path = '%s/%s' % (directory, unit)
+        if _host.exists(path):
+            return path
+    return None
+
+
+class BootFiles(object):
+    """The boot unit, its program and settings, the enablement link and the NUMA map: planned, then applied."""
+
+    def __init__(self, module, ledger):
+        self.module = module
+        self.ledger = ledger
+        self.files = []       # ManagedFile to write (desired text) or to restore (desired = the original)
+        self.link = None      # 'link' | 'unlink' | None
+        self.actions = []
+        self.diff = []
+
+    def _ours(self, path):
+        """A file to take back: recorded in the ledger, or unrecorded but carrying our mark."""
+        if path in self.ledger.files_of(OWNER):
+            return _files.ManagedFile(path, self.ledger.original_content(path))
+        f = _files.ManagedFile(path, None)
+        if f.current is None or 'inference.host_tuning' not in f.current:
+            f.desired = f.current
+        return f
+
+    def plan_present(self, selectors, gpus, want, numa_map):
+        p = self.module.params
+        if p['boot_apply']:
+            self.files = [_files.ManagedFile(BOOT_SETTINGS, render_settings(selectors, gpus, want, p['unsupported'])),
+                          _files.ManagedFile(BOOT_PROGRAM, program_text(self.module)),
+                          _files.ManagedFile(BOOT_UNIT_PATH, render_unit(p['boot_python']))]
+            if not _systemd.is_linked(BOOT_UNIT):
+                self.link = 'link'
+        else:
+            self.files = [self._ours(path) for path in BOOT_FILES]
+            self._plan_unlink()
+        if p['numa_map_file']:
+            self.files.append(_files.ManagedFile(p['numa_map_file'], render_numa_map(numa_map)))
+        self._plan_diff()
+
+    def plan_absent(self):
+        paths = [path for path in self.ledger.files_of(OWNER) if path != BOOT_LINK]
+        self.files = [_files.ManagedFile(path, self.ledger.original_content(path)) for path in paths]
+        self.files += [self._ours(path) for path in BOOT_FILES if path not in paths]
+        self._plan_unlink()
+        self._plan_diff()
+
+    def _plan_unlink(self):
+        if not _systemd.is_linked(BOOT_UNIT):
+            return
+        if BOOT_LINK in self.ledger.files_of(OWNER) \
+                or 'inference.host_tuning' in (_host.read(BOOT_UNIT_PATH) or ''):
+            self.link = 'unlink'
+
+    def _plan_diff(self):
+        for f in self.files:
+            if f.changed:
+                self.diff.append(f.diff())
+        if self.link:
+            target = 'symlink to %s\n' % BOOT_UNIT_PATH
+            self.diff.append(_files.file_diff(BOOT_LINK, None if self.link == 'link' else target,
+                                              target if self.link == 'link' else None))
+
+    @property
+    def changed(self):
+        return bool(self.link) or any(f.changed for f in self.files)
+
+    def predicted_actions(self):
+        actions = [{'path': f.path, 'action': 'removed' if f.desired is None else 'written'}
+                   for f in self.files if f.changed]
+        if self.link:
+            actions.append({'path': BOOT_LINK, 'action': self.link + 'ed'})
+        return actions
+
+    def apply(self):
+        """Write (recording originals first), remove or restore; stop and reload systemd as needed."""
+        unit_changed = any(f.changed and f.path == BOOT_UNIT_PATH for f in self.files)
+        booted = _systemd.booted(self.module)
+        systemctl = _systemd.Systemctl(self.module) if booted else None
+        if self.link == 'unlink' and systemctl is not None and systemctl.is_active(BOOT_UNIT):
+            # Stopping the oneshot changes no GPU setting (it has no ExecStop); it only unloads cleanly.
+            systemctl.run('stop', BOOT_UNIT, check=False)
+        if self.link == 'unlink':
+            if BOOT_LINK in self.ledger.files_of(OWNER):
+                self.ledger.restore_file(BOOT_LINK)
+            else:
+                _files.remove(BOOT_LINK)
+        for f in self.files:
+            if not f.changed:
+                continue
+            if f.path in self.ledger.files_of(OWNER) and f.desired == self.ledger.original_content(f.path):
+                self.ledger.restore_file(f.path)
+            elif f.desired is None:
+                f.apply(self.module)  # ours but unrecorded (written before the ledger knew it): remove
+            else:
+                if f.current is not None and f.path in BOOT_FILES and f.path not in self.ledger.files_of(OWNER) \
+                        and 'inference.host_tuning' in f.current:
+                    # written by release 0.1.0's nvidia role, before the ledger knew these files
+                    self.ledger.remember_file(f.path, OWNER, ours=True)
+                f.apply(self.module, self.ledger, OWNER)
+            self.ledger.save()
+        if self.link == 'link':
+            self.ledger.remember_file(BOOT_LINK, OWNER)
+            self.ledger.save()
+            full = _host.host_path(BOOT_LINK)
+            if not os.path.isdir(os.path.dirname(full)):
+                os.makedirs(os.path.dirname(full), 0o755)
+            os.symlink(BOOT_UNIT_PATH, full)
+        self.actions = self.predicted_actions()
+        if unit_changed and systemctl is not None:
+            systemctl.daemon_reload()
+
+
+class Persistenced(object):
+    """nvidia-persistenced.service: enabled and started on request, put back as recorded."""
+
+    def __init__(self, module, ledger):
+        self.module = module
+        self.ledger = ledger
+        self.unit_file = find_unit(PERSISTENCED)
+        self.systemctl = _systemd.Systemctl(module) if self.unit_file and _systemd.booted(module) else None
+        self.now = _systemd.unit_state(self.systemctl, PERSISTENCED) if self.systemctl else None
+        self.target = self.now
+        self.steps = []
+
+    def recorded(self):
+        return (self.ledger.get_extra(OWNER, UNITS_KEY) or {}).get(PERSISTENCED)
+
+    def plan_present(self):
+        if not self.module.params['persistenced'] or not self.unit_file:
+            return
+        if self.systemctl is None:
+            self.module.warn('%s is installed but systemd is not running here: not enabled or started.' % PERSISTENCED)
+            return
+        self.target = {'enabled': True, 'active': True}
+        self.steps = _systemd.steps_to(self.target, self.now, PERSISTENCED)
+
+    def plan_absent(self):
+        before = self.recorded()
+        if before is None or self.systemctl is None:
+            return
+        self.target = {'enabled': bool(before.get('enabled')), 'active': bool(before.get('active'))}
+        self.steps = _systemd.steps_to(self.target, self.now, PERSISTENCED)
+
+    def apply(self, state):
+        if state == 'present' and self.steps:
+            units = dict(self.ledger.get_extra(OWNER, UNITS_KEY) or {})
+            units.setdefault(PERSISTENCED, self.now)
+            self.ledger.set_extra(OWNER, UNITS_KEY, units, overwrite=True)
+            self.ledger.save()
+        for step in self.steps:
+            self.systemctl.run(*step)
+        if state == 'absent' and self.recorded() is not None and (self.steps or self.systemctl is not None):
+            units = dict(self.ledger.get_extra(OWNER, UNITS_KEY) or {})
+            units.pop(PERSISTENCED, None)
+            if units:
+                self.ledger.set_extra(OWNER, UNITS_KEY, units, overwrite=True)
+            else:
+                self.ledger.forget_extra_key(OWNER, UNITS_KEY)
+
+    def report(self):
+        if not self.unit_file:
+            return None
+        out = {'unit': PERSISTENCED, 'changed': bool(self.steps)}
+        out.update(self.target or {'enabled': None, 'active': None})
+        return out
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -497,11 +814,21 @@ def main():
             application_clocks=dict(type='raw'),
             locked_clocks=dict(type='raw'),
             unsupported=dict(type='str', choices=['fail', 'skip'], default='fail'),
+            boot_apply=dict(type='bool', default=False),
+            persistenced=dict(type='bool', default=False),
+            boot_python=dict(type='path', default='/usr/bin/python3'),
+            numa_map_file=dict(type='path'),
         ),
         supports_check_mode=True,
     )
     state = module.params['state']
     want = validate(module) if state == 'present' else {}
+    for option in ('boot_python', 'numa_map_file'):
+        value = module.params[option]
+        if value is not None and not os.path.isabs(value):
+            module.fail_json(msg='%s: %r is not an absolute path; give the full path (for example %s).'
+                                 % (option, value, '/usr/bin/python3' if option == 'boot_python'
+                                    else '/etc/inference-host-tuning/gpu-numa.json'))
 
     with _nvml.Session(module) as nvml:
         try:
@@ -519,10 +846,20 @@ def main():
                     mig = gpu.mig_mode()
                     plan.mig = list(mig) if mig else None
                 plans.append(plan)
+            numa_map = dict((str(gpu.index), gpu.numa_node()) for gpu in nvml.gpus())
         except Invalid as e:
             module.fail_json(msg=str(e))
         except _nvml.NvmlError as e:
             module.fail_json(msg=str(e), nvml_error=e.text, failed_gpu=e.gpu.ident() if e.gpu else None)
+
+        boot = BootFiles(module, ledger)
+        daemon = Persistenced(module, ledger)
+        if state == 'present':
+            boot.plan_present(module.params['gpus'], gpus, want, numa_map)
+            daemon.plan_present()
+        else:
+            boot.plan_absent()
+            daemon.plan_absent()
 
         skipped = [s for p in plans for s in p.skipped]
         if skipped and module.params['unsupported'] == 'fail':
@@ -533,6 +870,8 @@ def main():
                 unsupported_settings=skipped, applied=[])
 
         applied = []
+        files = boot.predicted_actions()
+        boot_changed = boot.changed
         if not module.check_mode:
             for plan in plans:
                 apply_plan(module, plan, ledger, state, applied, plans)
@@ -543,17 +882,30 @@ def main():
                     mig = plan.gpu.mig_mode()
                     plan.mig = list(mig) if mig else None
             ledger.save()
+            # The boot files follow the GPU settings: the unit never re-applies what NVML refused.
+            if boot_changed:
+                boot.apply()
+            daemon.apply(state)
+            ledger.save()
 
     results = [gpu_result(p) for p in plans]
     reset_required = any(r['reset_required'] for r in results)
+    linked = _systemd.is_linked(BOOT_UNIT)
+    if module.check_mode and boot.link:
+        linked = boot.link == 'link'
     module.exit_json(
-        changed=any(p.changes for p in plans),
+        changed=any(p.changes for p in plans) or boot_changed or bool(daemon.steps),
         gpus=results,
         applied=applied,
         skipped=[s for p in plans for s in p.skipped],
         reset_required=reset_required,
         reboot_required=reset_required,
-        diff=[diff_of(p) for p in plans if p.values],
+        numa_map=numa_map,
+        files=files,
+        boot_unit_enabled=linked,
+        persistenced=daemon.report(),
+        persistenced_unit=daemon.unit_file,
+        diff=[diff_of(p) for p in plans if p.values] + boot.diff,
     )
 
 

@@ -27,7 +27,8 @@ description:
     when a rule under C(/etc/udev/rules.d) changed; GRUB is regenerated when the
     C(/etc/default/grub.d) drop-in changed; kernel parameters added with C(grubby) are removed with
     C(grubby --remove-args); swap areas that M(inference.host_tuning.swap) turned off are turned on
-    again (with their priority).
+    again (with their priority); C(nvidia-persistenced.service), when M(inference.host_tuning.nvidia_gpu)
+    enabled or started it, is disabled or stopped again (C(systemctl disable), C(systemctl stop)).
   - GPU settings recorded by M(inference.host_tuning.nvidia_gpu) need NVML and are not restored here -
     run M(inference.host_tuning.nvidia_gpu) with C(state=absent) first; their records are kept and listed
     in RV(kept).
@@ -171,6 +172,7 @@ MANAGER_CONF = ('/etc/systemd/system.conf', '/etc/systemd/system.conf.d/')
 UDEV_RULES_DIR = '/etc/udev/rules.d/'
 RUNTIME_DIFF_HEADER = 'runtime values (/proc, /sys)'
 GPU_OWNER = 'nvidia_gpu'
+UNITS_KEY = 'units'  # nvidia_gpu's record of the units it enabled or started (nvidia-persistenced)
 GPU_REASON = ('GPU settings are restored by inference.host_tuning.nvidia_gpu with state=absent (NVML); '
               'run it before revert')
 
@@ -196,6 +198,8 @@ class Revert(object):
         self.swapped_on = []
         self.disable = []       # units to disable
         self.unlink = []        # wants links to remove by hand (no systemctl)
+        self.unit_steps = []    # systemctl stop/disable of units a module started/enabled
+        self.units_owner = None
         self.grubby = None
         self.cmdline_params = []
         self.forget_cmdline = False
@@ -324,6 +328,8 @@ class Revert(object):
                     self.plan_cmdline(bucket[key])
                 elif owner == 'swap' and key == 'swapped_off':
                     self.plan_swapon(bucket[key])
+                elif owner == GPU_OWNER and key == UNITS_KEY:
+                    self.plan_units(owner, bucket[key])
                 elif owner == GPU_OWNER:
                     self.kept.append({'owner': owner, 'record': key, 'reason': GPU_REASON})
                     self.module.warn('%s: %s' % (key, GPU_REASON))
@@ -356,6 +362,31 @@ class Revert(object):
             self.commands.append(['grubby', '--update-kernel=ALL', '--remove-args=%s' % ' '.join(grubby.remove)])
             self.grubby = grubby
         self.forget_cmdline = True
+
+    def plan_units(self, owner, records):
+        """Units a module enabled or started ({unit: state before}): stop/disable them again."""
+        if not _systemd.booted(self.module):
+            why = 'systemd is not running here to put back %s' % ', '.join(sorted(records or {}))
+            self.runtime_problem(why)
+            self.kept.append({'owner': owner, 'record': UNITS_KEY, 'reason': why})
+            return
+        systemctl = _systemd.Systemctl(self.module)
+        for unit in sorted(records or {}):
+            before = records[unit]
+            before = {'enabled': bool(before.get('enabled')), 'active': bool(before.get('active'))}
+            for step in _systemd.steps_to(before, _systemd.unit_state(systemctl, unit), unit):
+                self.unit_steps.append(step)
+                self.commands.append(['systemctl'] + step)
+                self.changed = True
+        self.units_owner = owner
+
+    def apply_units(self):
+        if self.units_owner is None:
+            return
+        systemctl = _systemd.Systemctl(self.module)
+        for step in self.unit_steps:
+            systemctl.run(*step)
+        self.forget_extra_key(self.units_owner, UNITS_KEY)
 
     def plan_swapon(self, records):
         active = set(s['name'] for s in _swap.active_swaps())
@@ -419,6 +450,7 @@ class Revert(object):
             self.forget_extra_key('hugepages', 'cmdline')
         self.apply_runtime()
         self.apply_swapon()
+        self.apply_units()
         ledger.save()
 
     def apply_runtime(self):
@@ -461,13 +493,7 @@ class Revert(object):
             self.forget_extra_key('swap', 'swapped_off')
 
     def forget_extra_key(self, owner, key):
-        bucket = self.ledger.extra.get(owner)
-        if bucket is None or key not in bucket:
-            return
-        del bucket[key]
-        self.ledger.dirty = True
-        if not bucket:
-            self.ledger.forget_extra(owner)
+        self.ledger.forget_extra_key(owner, key)
 
     @staticmethod
     def remove_empty_dropin_dir(path):

@@ -55,8 +55,7 @@ def test_check_mode_predicted_exactly_the_real_changes(host):
     check, run = _report('check'), _report('run')
     name = _name(host)
     changed = [task.split(' : ', 1)[-1] for task in run[name]['changed']]
-    assert 'Apply the GPU settings through NVML' in changed
-    assert 'Enable the boot unit' in changed
+    assert 'Apply the GPU settings through NVML, keep them across reboots, write the GPU NUMA map' in changed
     assert sorted(check[name]['changed']) == sorted(run[name]['changed'])
     assert not run[name]['failed'] and not check[name]['failed']
 
@@ -69,7 +68,7 @@ def test_settings_file(host):
     f = host.file(SETTINGS)
     assert f.user == 'root' and f.mode == 0o644
     assert json.loads(f.content_string) == {
-        'managed_by': 'inference.host_tuning.nvidia role',
+        'managed_by': 'inference.host_tuning.nvidia_gpu',
         'gpus': 'all',
         'unsupported': 'skip',
         'settings': {'persistence_mode': True, 'power_limit': 'max', 'compute_mode': 'exclusive_process'},

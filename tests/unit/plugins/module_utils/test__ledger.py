@@ -100,3 +100,22 @@ def test_restore_keeps_a_created_directory_someone_else_filled(fake_host):
     ledger.save()
     assert fake_host.exists('/etc/docker/certs.d/registry.crt')
     assert not fake_host.exists('/etc/docker/daemon.json')
+
+
+def test_a_shared_created_directory_goes_with_whichever_file_is_restored_last(fake_host):
+    """Two new files in one new directory: the record of the second one does not name the directory."""
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/opt/iht/a/z.json', '1\n').apply(m, ledger, 'x')    # creates /opt/iht/a (and /opt/iht)
+    _files.ManagedFile('/opt/iht/a/b.json', '2\n').apply(m, ledger, 'x')    # the directory exists by now
+    ledger.save()
+    assert 'created_dirs' not in ledger.files['/opt/iht/a/b.json']
+    ledger = _ledger.Ledger(m)
+    ledger.restore_file('/opt/iht/a/z.json')    # the creator first: /opt/iht/a still holds b.json
+    ledger.save()
+    assert fake_host.exists('/opt/iht/a/b.json')
+    ledger = _ledger.Ledger(m)
+    ledger.restore_file('/opt/iht/a/b.json')
+    ledger.save()
+    assert not fake_host.exists('/opt/iht')
+    assert not fake_host.exists('/var/lib/inference_host_tuning')

@@ -181,3 +181,13 @@ def test_absent_without_ledger_removes_only_our_files(fake_host, cmds):
     r = run_module(memlock, {'state': 'absent'})
     assert r['files'] == {LIMITS: True}
     assert not fake_host.exists(LIMITS) and fake_host.exists(MANAGER)
+
+
+def test_says_whether_systemd_runs_to_act_on_reexec_required(fake_host, cmds):
+    """The base role's handler re-executes systemd on this return, without gathered facts."""
+    r = run_module(memlock, {}, check=True)
+    assert r['reexec_required'] is True and r['systemd_running'] is False  # no /run/systemd/system
+    cmds.bins['systemctl'] = '/usr/bin/systemctl'
+    fake_host.mkdir('/run/systemd/system')
+    r = run_module(memlock, {}, check=True)
+    assert r['reexec_required'] is True and r['systemd_running'] is True

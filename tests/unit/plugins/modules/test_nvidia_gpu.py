@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 import pytest
 
@@ -252,3 +253,252 @@ def test_pynvml_missing_names_the_package(nv, fake_host, monkeypatch):
     monkeypatch.setattr(_nvml, 'PYNVML_IMPORT_ERROR', 'Traceback: ImportError')
     result = fail_module(nvidia_gpu, {'persistence_mode': True})
     assert 'nvidia-ml-py' in result['msg'] and result['exception'] == 'Traceback: ImportError'
+
+
+# -- boot_apply, numa_map_file: the files recorded in the ledger -----------------------------------
+BOOT_UNIT = '/etc/systemd/system/inference-nvidia-settings.service'
+BOOT_LINK = '/etc/systemd/system/multi-user.target.wants/inference-nvidia-settings.service'
+BOOT_SETTINGS = '/etc/inference-host-tuning/nvidia.json'
+BOOT_PROGRAM = '/usr/local/libexec/inference-host-tuning/nvidia-apply'
+NUMA_MAP = '/etc/inference-host-tuning/gpu-numa.json'
+BOOT_ARGS = {'persistence_mode': True, 'power_limit': 'max', 'unsupported': 'skip',
+             'boot_apply': True, 'numa_map_file': NUMA_MAP}
+
+
+def tree(host, *prefixes):
+    """Every directory, symlink (its target) and file (content and mode) under the prefixes."""
+    out = {}
+    for prefix in prefixes:
+        for dirpath, dirs, files in os.walk(host.path(prefix)):
+            rel = '/' + os.path.relpath(dirpath, host.root)
+            out[rel] = 'dir %o' % (os.stat(dirpath).st_mode & 0o7777)
+            for name in dirs + files:
+                full = os.path.join(dirpath, name)
+                key = '/' + os.path.relpath(full, host.root)
+                if os.path.islink(full):
+                    out[key] = 'link ' + os.readlink(full)
+                elif os.path.isfile(full):
+                    with open(full, 'rb') as f:
+                        out[key] = (f.read(), os.stat(full).st_mode & 0o7777)
+    return out
+
+
+def test_boot_apply_writes_the_unit_program_settings_and_numa_map(nv, fake_host):
+    predicted = run_module(nvidia_gpu, BOOT_ARGS, check=True)
+    assert predicted['changed'] is True and predicted['boot_unit_enabled'] is True
+    assert not fake_host.exists(BOOT_UNIT) and not fake_host.exists(_ledger.LEDGER_PATH)
+
+    result = run_module(nvidia_gpu, BOOT_ARGS)
+    assert result['files'] == predicted['files'] == [
+        {'path': BOOT_SETTINGS, 'action': 'written'}, {'path': BOOT_PROGRAM, 'action': 'written'},
+        {'path': BOOT_UNIT, 'action': 'written'}, {'path': NUMA_MAP, 'action': 'written'},
+        {'path': BOOT_LINK, 'action': 'linked'}]
+    headers = [d['after_header'] for d in result['diff'][3:]]
+    assert headers == [BOOT_SETTINGS, BOOT_PROGRAM, BOOT_UNIT, NUMA_MAP, BOOT_LINK]
+    # what the boot program reads: the settings given, not MIG (the GPU keeps a pending MIG mode)
+    assert json.loads(fake_host.read(BOOT_SETTINGS)) == {
+        'managed_by': 'inference.host_tuning.nvidia_gpu', 'gpus': 'all', 'unsupported': 'skip',
+        'settings': {'persistence_mode': True, 'power_limit': 'max'}}
+    unit = fake_host.read(BOOT_UNIT)
+    assert 'ExecStart=/usr/bin/python3 %s %s\n' % (BOOT_PROGRAM, BOOT_SETTINGS) in unit
+    assert 'Type=oneshot\n' in unit and 'WantedBy=multi-user.target\n' in unit
+    # the program is this collection's _nvidia_apply.py, byte for byte
+    source = os.path.join(os.path.dirname(_ledger.__file__), '_nvidia_apply.py')
+    with open(source) as f:
+        assert fake_host.read(BOOT_PROGRAM) == f.read()
+    assert os.readlink(fake_host.path(BOOT_LINK)) == BOOT_UNIT
+    assert json.loads(fake_host.read(NUMA_MAP)) == {'0': 0, '1': 0, '2': 1} == result['numa_map']
+    # every path is in the ledger, recorded as absent before
+    files = ledger(fake_host)['files']
+    assert sorted(files) == sorted([BOOT_SETTINGS, BOOT_PROGRAM, BOOT_UNIT, NUMA_MAP, BOOT_LINK])
+    assert not any(rec['existed'] for rec in files.values())
+    # idempotent, also in check mode
+    assert run_module(nvidia_gpu, BOOT_ARGS, check=True)['changed'] is False
+    again = run_module(nvidia_gpu, BOOT_ARGS)
+    assert again['changed'] is False and again['files'] == [] and again['boot_unit_enabled'] is True
+
+
+def test_state_absent_puts_the_tree_back_exactly(nv, fake_host):
+    fake_host.write('/etc/inference-host-tuning/keep-me', 'not ours\n')
+    fake_host.remove('/etc/inference-host-tuning/keep-me')
+    os.rmdir(fake_host.path('/etc/inference-host-tuning'))
+    fake_host.mkdir('/var/lib')  # on every host; the ledger's own directory below it must go too
+    before = tree(fake_host, '/etc', '/usr', '/var')
+    run_module(nvidia_gpu, BOOT_ARGS)
+    assert fake_host.exists('/usr/local/libexec/inference-host-tuning')
+    predicted = run_module(nvidia_gpu, {'state': 'absent'}, check=True)
+    assert predicted['changed'] is True and predicted['boot_unit_enabled'] is False
+    assert fake_host.exists(BOOT_UNIT)
+    result = run_module(nvidia_gpu, {'state': 'absent'})
+    assert sorted(f['path'] for f in result['files']) == sorted(f['path'] for f in predicted['files'])
+    # files, link, the directories their writes created and the ledger itself: all gone
+    assert tree(fake_host, '/etc', '/usr', '/var') == before
+    assert run_module(nvidia_gpu, {'state': 'absent'})['changed'] is False
+
+
+def test_revert_module_alone_removes_the_boot_files(nv, fake_host):
+    from ansible_collections.inference.host_tuning.plugins.modules import revert
+    before = tree(fake_host, '/etc', '/usr')
+    run_module(nvidia_gpu, BOOT_ARGS)
+    result = run_module(revert, {})
+    assert result['changed'] is True
+    # only the GPU settings stay recorded (they need NVML: nvidia_gpu state=absent)
+    assert tree(fake_host, '/etc', '/usr') == before
+    assert set(k['owner'] for k in result['kept']) == set(['nvidia_gpu'])
+
+
+def test_an_existing_map_file_is_restored_byte_for_byte(nv, fake_host):
+    fake_host.write(NUMA_MAP, '{"0": 7}\n', mode=0o600)
+    before = tree(fake_host, '/etc')
+    run_module(nvidia_gpu, {'numa_map_file': NUMA_MAP})
+    assert json.loads(fake_host.read(NUMA_MAP)) == {'0': 0, '1': 0, '2': 1}
+    assert ledger(fake_host)['files'][NUMA_MAP]['existed'] is True
+    run_module(nvidia_gpu, {'state': 'absent'})
+    assert tree(fake_host, '/etc') == before
+
+
+def test_boot_apply_false_removes_only_what_the_module_wrote(nv, fake_host):
+    run_module(nvidia_gpu, BOOT_ARGS)
+    result = run_module(nvidia_gpu, {'persistence_mode': True, 'boot_apply': False})
+    assert result['changed'] is True and result['boot_unit_enabled'] is False
+    for path in (BOOT_UNIT, BOOT_LINK, BOOT_SETTINGS, BOOT_PROGRAM):
+        assert not fake_host.exists(path), path
+    assert fake_host.exists(NUMA_MAP)  # not asked about: left as it is
+    assert not fake_host.exists('/usr/local/libexec')
+    # a unit somebody else wrote at that path is not ours to remove
+    fake_host.write(BOOT_UNIT, '[Service]\nExecStart=/bin/true\n')
+    assert run_module(nvidia_gpu, {'boot_apply': False})['changed'] is False
+    assert fake_host.exists(BOOT_UNIT)
+
+
+def test_boot_settings_list_the_chosen_gpus_by_uuid(nv, fake_host):
+    run_module(nvidia_gpu, {'gpus': ['0', '2'], 'compute_mode': 'exclusive_process', 'mig_mode': 'enabled',
+                            'boot_apply': True, 'boot_python': '/opt/venv/bin/python'})
+    settings = json.loads(fake_host.read(BOOT_SETTINGS))
+    assert settings['gpus'] == [UUID[H100], UUID[A100]]
+    assert settings['settings'] == {'compute_mode': 'exclusive_process'}
+    assert 'ExecStart=/opt/venv/bin/python %s' % BOOT_PROGRAM in fake_host.read(BOOT_UNIT)
+
+
+@pytest.mark.parametrize('option, value', [('numa_map_file', 'gpu-numa.json'), ('boot_python', 'python3')])
+def test_relative_paths_fail_before_anything_is_written(nv, fake_host, option, value):
+    before = tree(fake_host, '/etc', '/usr')
+    state = nv.raw()
+    result = fail_module(nvidia_gpu, {'persistence_mode': True, 'boot_apply': True, option: value})
+    assert '%s: %r is not an absolute path' % (option, value) in result['msg']
+    assert tree(fake_host, '/etc', '/usr') == before and nv.raw() == state
+
+
+def test_persistenced_unit_is_reported_where_installed(nv, fake_host):
+    assert run_module(nvidia_gpu, {}, check=True)['persistenced_unit'] is None
+    fake_host.write('/usr/lib/systemd/system/nvidia-persistenced.service', '[Service]\n')
+    assert run_module(nvidia_gpu, {}, check=True)['persistenced_unit'] == \
+        '/usr/lib/systemd/system/nvidia-persistenced.service'
+
+
+def test_boot_files_of_release_0_1_0_are_taken_over_and_removed_by_absent(nv, fake_host):
+    """0.1.0's role wrote these files with builtin copy/template, outside the ledger."""
+    for directory in ('/var/lib', '/etc/inference-host-tuning', '/etc/systemd/system'):
+        fake_host.mkdir(directory)  # 0.1.0 made these; taking its files over does not make them ours
+    before = tree(fake_host, '/etc', '/usr', '/var')
+    fake_host.write(BOOT_SETTINGS, '{"managed_by": "inference.host_tuning.nvidia role", "settings": {}}\n')
+    fake_host.write(BOOT_UNIT, '# Ansible managed\n# ... of the inference.host_tuning nvidia role\n[Service]\n')
+    run_module(nvidia_gpu, BOOT_ARGS)
+    assert ledger(fake_host)['files'][BOOT_SETTINGS]['existed'] is False
+    run_module(nvidia_gpu, {'state': 'absent'})
+    assert tree(fake_host, '/etc', '/usr', '/var') == before
+
+
+# -- nvidia-persistenced: enabled and started on request, put back as it was -----------------------
+PERSISTENCED_FILE = '/usr/lib/systemd/system/nvidia-persistenced.service'
+
+
+class FakeSystemd(object):
+    """systemctl for one unit: is-enabled / is-active / enable / disable / start / stop on a state dict."""
+
+    def __init__(self, enabled=False, active=False):
+        self.state = {'enabled': enabled, 'active': active}
+
+    def __call__(self, argv):
+        verb = argv[1]
+        if verb == 'is-enabled':
+            return (0, 'enabled\n', '') if self.state['enabled'] else (1, 'disabled\n', '')
+        if verb == 'is-active':
+            return (0, '', '') if self.state['active'] else (3, '', '')
+        if verb in ('enable', 'disable'):
+            self.state['enabled'] = verb == 'enable'
+        elif verb in ('start', 'stop'):
+            self.state['active'] = verb == 'start'
+        return 0, '', ''
+
+
+@pytest.fixture
+def systemd(fake_host, monkeypatch):
+    from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
+    fake_host.mkdir('/run/systemd/system')
+    fake_host.write(PERSISTENCED_FILE, '[Service]\nExecStart=/usr/bin/nvidia-persistenced\n')
+    unit = FakeSystemd()
+    commands = FakeCommands(bins=['systemctl'], handlers={'systemctl': unit}).install(monkeypatch)
+    return unit, commands
+
+
+def changes(commands):
+    return [n for n in commands.names() if n.split()[1] not in ('is-enabled', 'is-active')]
+
+
+def test_persistenced_is_enabled_started_and_put_back(nv, fake_host, systemd):
+    unit, commands = systemd
+    predicted = run_module(nvidia_gpu, {'persistenced': True}, check=True)
+    assert predicted['changed'] is True and changes(commands) == []
+    assert predicted['persistenced'] == {'unit': 'nvidia-persistenced.service', 'enabled': True, 'active': True,
+                                         'changed': True}
+    result = run_module(nvidia_gpu, {'persistenced': True})
+    assert changes(commands) == ['systemctl enable nvidia-persistenced.service',
+                                 'systemctl start nvidia-persistenced.service']
+    assert unit.state == {'enabled': True, 'active': True}
+    assert result['persistenced'] == predicted['persistenced']
+    assert ledger(fake_host)['extra']['nvidia_gpu']['units'] == {
+        'nvidia-persistenced.service': {'enabled': False, 'active': False}}
+    again = run_module(nvidia_gpu, {'persistenced': True})
+    assert again['changed'] is False and again['persistenced']['changed'] is False
+    # state=absent puts the daemon back as it was, and the ledger goes
+    del commands.calls[:]
+    run_module(nvidia_gpu, {'state': 'absent'})
+    assert changes(commands) == ['systemctl disable nvidia-persistenced.service',
+                                 'systemctl stop nvidia-persistenced.service']
+    assert unit.state == {'enabled': False, 'active': False}
+    assert not fake_host.exists(_ledger.LEDGER_PATH)
+
+
+def test_persistenced_already_running_is_left_running_by_absent(nv, fake_host, systemd):
+    unit, commands = systemd
+    unit.state.update(enabled=False, active=True)   # started by hand, not enabled
+    run_module(nvidia_gpu, {'persistenced': True})
+    assert changes(commands) == ['systemctl enable nvidia-persistenced.service']
+    del commands.calls[:]
+    run_module(nvidia_gpu, {'state': 'absent'})
+    assert changes(commands) == ['systemctl disable nvidia-persistenced.service']
+    assert unit.state == {'enabled': False, 'active': True}
+
+
+def test_revert_module_puts_persistenced_back_without_nvml(nv, fake_host, systemd):
+    from ansible_collections.inference.host_tuning.plugins.modules import revert
+    unit, commands = systemd
+    run_module(nvidia_gpu, {'persistenced': True})
+    del commands.calls[:]
+    check = run_module(revert, {}, check=True)
+    assert 'systemctl disable nvidia-persistenced.service' in check['commands']
+    assert changes(commands) == []
+    run_module(revert, {})
+    assert changes(commands) == ['systemctl disable nvidia-persistenced.service',
+                                 'systemctl stop nvidia-persistenced.service']
+    assert unit.state == {'enabled': False, 'active': False}
+    assert not fake_host.exists(_ledger.LEDGER_PATH)  # that was its only record
+
+
+def test_persistenced_without_systemd_is_a_warning_not_a_change(nv, fake_host):
+    fake_host.write(PERSISTENCED_FILE, '[Service]\n')
+    result = run_module(nvidia_gpu, {'persistenced': True})
+    assert result['changed'] is False
+    assert result['persistenced'] == {'unit': 'nvidia-persistenced.service', 'enabled': None, 'active': None,
+                                      'changed': False}

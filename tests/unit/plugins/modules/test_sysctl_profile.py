@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 import pytest
 import yaml
@@ -466,3 +467,17 @@ def test_documentation_lists_every_profile_value_and_reason():
     for name, profile in _sysctl.PROFILES.items():
         for key, entry in profile['settings'].items():
             assert 'C(%s = %s): %s.' % (key, entry['value'], entry['why']) in text, (name, key)
+
+
+def test_min_free_kbytes_reserve_is_capped_on_a_small_host(fake_host):
+    """1 GiB reserved on a 1 GiB guest starves it (a kernel panic in the VM scenario): 1/32 of RAM at most."""
+    meminfo = fake_host.read('/proc/meminfo')
+    fake_host.write('/proc/meminfo', re.sub(r'MemTotal: +\d+ kB', 'MemTotal:        1004000 kB', meminfo))
+    fake_host.sysctl('vm.min_free_kbytes', 4096)  # what the kernel picks for 1 GiB
+    result = run_module(sysctl_profile, {'profile': 'inference_latency'}, check=True)
+    item = result['keys']['vm.min_free_kbytes']
+    assert item['desired'] == '31375' and item['requested'] == '>31375'
+    assert 'capped on this host to 1/32 of its 980 MiB of RAM (31375 kB)' in item['why']
+    run_module(sysctl_profile, {'profile': 'inference_latency'})
+    assert fake_host.read('/proc/sys/vm/min_free_kbytes') == '31375\n'
+    assert 'vm.min_free_kbytes = 31375\n' in fake_host.read('/etc/sysctl.d/90-inference-host-tuning.conf')

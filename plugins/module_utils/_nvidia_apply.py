@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, inference.host_tuning contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Re-apply the NVIDIA GPU settings of the inference.host_tuning nvidia role at boot.
+"""Re-apply the NVIDIA GPU settings of inference.host_tuning at boot (a standalone program).
 
-Installed by the role as /usr/local/libexec/inference-host-tuning/nvidia-apply and run by
-inference-nvidia-settings.service. It reads the settings the role wrote
+The nvidia_gpu module (boot_apply=true) installs this file's own text as
+/usr/local/libexec/inference-host-tuning/nvidia-apply, run by inference-nvidia-settings.service;
+it imports nothing from Ansible. It reads the settings the module wrote
 (/etc/inference-host-tuning/nvidia.json, or the path given as the only argument) and applies
 them through NVML (the pynvml bindings of nvidia-ml-py); it never parses nvidia-smi output.
 
@@ -19,6 +20,7 @@ Usage: python3 nvidia-apply [SETTINGS_JSON]   (the Python must import pynvml)
 """
 
 from __future__ import absolute_import, division, print_function
+__metaclass__ = type
 
 import json
 import sys
@@ -32,7 +34,8 @@ COMPUTE_MODES = {'default': 0, 'prohibited': 2, 'exclusive_process': 3}
 
 
 def log(message):
-    print(message)
+    # stdout goes to the journal (the unit's output); flushed per line so the order holds
+    sys.stdout.write(message + '\n')
     sys.stdout.flush()
 
 
@@ -175,4 +178,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv))
+    raise SystemExit(main(sys.argv))
