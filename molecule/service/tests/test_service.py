@@ -119,7 +119,9 @@ def _memlock(host, pid):
 def test_memlock_as_high_as_this_host_allows(host):
     """LimitMEMLOCK=infinity. An unprivileged container cannot raise its hard limit above the
     one podman got from this machine (root here lacks CAP_SYS_RESOURCE), so the process must reach
-    that ceiling; where the container's ceiling is unlimited, the process must be unlimited."""
+    that ceiling; where the container's ceiling is unlimited, the process must be unlimited.
+    'unlimited unlimited' itself is proved from /proc/PID/limits on a real kernel by the vm
+    scenario (molecule/vm/tasks/assert_service.yml), where systemd may raise the limit."""
     unit = _svc(host)[0]
     assert host.check_output('systemctl show --property=LimitMEMLOCK --value %s' % unit) == 'infinity'
     ceiling = _memlock(host, 1)[1]
