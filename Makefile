@@ -27,7 +27,7 @@ images: bootstrap
 
 lint: bootstrap
 	@echo "==> ansible-lint (production profile)"
-	@$(RUN) ansible-lint --offline -q
+	@bash scripts/lint.sh
 
 sanity: bootstrap
 	@echo "==> ansible-test sanity"
