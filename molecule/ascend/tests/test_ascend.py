@@ -10,10 +10,11 @@ __metaclass__ = type
 
 import json
 import os
-import subprocess
+import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-UNIT = 'vllm.service'
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'tests', 'molecule'))
+from iht_verify import environ as _environ, playbook as _playbook, report as _report, proc as _proc  # noqa: E402 pylint: disable=wrong-import-position
+
 UNIT_FILE = '/etc/systemd/system/vllm.service'
 NUMA_DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-numa.conf'
 ALLOC_DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-allocator.conf'
@@ -28,35 +29,6 @@ ASCEND_ENV = {
     'HCCL_RDMA_TC': '132',
     'ASCEND_RT_VISIBLE_DEVICES': '0,1,2,3',
 }
-
-
-def _playbook(name, *extra):
-    return subprocess.run(
-        ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], os.path.join(REPO, 'playbooks', name)]
-        + list(extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-
-
-def _report(kind):
-    path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'changes', 'converge-%s.json' % kind)
-    with open(path) as f:
-        return json.load(f)
-
-
-def _proc(host, name):
-    """/proc/PID/NAME of the server, read as its own user: root in an unprivileged container lacks
-    CAP_SYS_PTRACE, which reading another user's environ and maps needs."""
-    return host.check_output('runuser -u inference -- cat /proc/%d/%s' % (_pid(host), name))
-
-
-def _pid(host):
-    pid = int(host.check_output('systemctl show --property=MainPID --value %s' % UNIT))
-    assert pid > 0, '%s is not running' % UNIT
-    return pid
-
-
-def _environ(host):
-    raw = _proc(host, 'environ').replace('\0', '\n')
-    return dict(line.split('=', 1) for line in raw.splitlines() if '=' in line)
 
 
 def test_check_mode_predicted_exactly_the_real_changes(host):

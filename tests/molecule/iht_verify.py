@@ -1,0 +1,51 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers shared by the Molecule scenarios' testinfra tests (molecule/*/tests/test_*.py).
+
+A test file puts this directory on sys.path and imports what it needs: run a playbook of the
+collection against the scenario's inventory, read the change_report callback's JSON of the converge
+(check or real run), and read the serving process's /proc/PID files from inside the container.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def playbook(name, *extra):
+    """Run playbooks/NAME against the scenario's inventory; the CompletedProcess (output merged)."""
+    return subprocess.run(
+        ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], os.path.join(REPO, 'playbooks', name)]
+        + list(extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+
+
+def report(kind):
+    """The change_report of the converge: kind 'check' (the --check run) or 'run'."""
+    path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'changes', 'converge-%s.json' % kind)
+    with open(path) as f:
+        return json.load(f)
+
+
+def pid(host, unit='vllm.service'):
+    """The MainPID of a running unit (the test fails when it does not run)."""
+    main_pid = int(host.check_output('systemctl show --property=MainPID --value %s' % unit))
+    assert main_pid > 0, '%s is not running' % unit
+    return main_pid
+
+
+def proc(host, name, unit='vllm.service', user='inference'):
+    """/proc/PID/NAME of the server, read as its own user: root in an unprivileged container lacks
+    CAP_SYS_PTRACE, which reading another user's environ and maps needs."""
+    return host.check_output('runuser -u %s -- cat /proc/%d/%s' % (user, pid(host, unit), name))
+
+
+def environ(host, unit='vllm.service', user='inference'):
+    """The server's environment from /proc/PID/environ, as a dict."""
+    raw = proc(host, 'environ', unit, user).replace('\0', '\n')
+    return dict(line.split('=', 1) for line in raw.splitlines() if '=' in line)
