@@ -786,7 +786,7 @@ class Persistenced(object):
             self.ledger.save()
         for step in self.steps:
             self.systemctl.run(*step)
-        if state == 'absent' and self.recorded() is not None and (self.steps or self.systemctl is not None):
+        if state == 'absent' and self.recorded() is not None and self.systemctl is not None:
             units = dict(self.ledger.get_extra(OWNER, UNITS_KEY) or {})
             units.pop(PERSISTENCED, None)
             if units:
