@@ -128,6 +128,8 @@ if [[ " $PARTS " == *" sysctl "* ]]; then
     podman exec "$one" rm -f /etc/sysctl.d/90-bench.conf /var/lib/inference_host_tuning/ledger.json
   }
   for ((run = 1; run <= RUNS; run++)); do
+    measure sysctl floor playbook "$run" -- ansible-playbook -i "$one," -e ansible_connection=iht_bench_exec \
+      -e ansible_python_interpreter=/usr/bin/python3 benchmarks/sysctl/floor.yml
     if ((run % 2)); then order="profile per_key"; else order="per_key profile"; fi
     for side in $order; do
       reset_sysctl

@@ -82,7 +82,24 @@ options:
         with C(Cpus_allowed_list) of C(/proc/PID/status)) and C(allocator_library) (a library the main
         process must have mapped, from C(/proc/PID/maps)); the main PID comes from
         C(systemctl show -p MainPID).
+      - Mutually exclusive with O(desired_by_kind).
     type: dict
+  desired_by_kind:
+    description:
+      - A desired profile (as O(desired)) per kind of host - keys V(nvidia), V(ascend), V(tpu) and V(none).
+        The profile of the host's kind (RV(host_kind)) is audited, so that one call detects and audits a
+        host whose desired tuning depends on what it has. A kind without a key is audited against nothing
+        (no items).
+      - Every profile given is validated, whichever kind the host turns out to be.
+      - Mutually exclusive with O(desired).
+    type: dict
+  kind:
+    description:
+      - The kind to treat the host as, for RV(host_kind) and O(desired_by_kind). V(auto) is the detected
+        RV(accelerator_kind); another value forces it (as C(inference_accelerator_kind) does in the playbooks).
+    type: str
+    choices: [auto, nvidia, ascend, tpu, none]
+    default: auto
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -145,6 +162,15 @@ EXAMPLES = r'''
         allocator_library: /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
   register: drift
 
+- name: Detect and audit in one call, against the profile of the kind found
+  inference.host_tuning.inference_host_info:
+    desired_by_kind:
+      none: {sysctl_profile: inference_throughput}
+      nvidia: {sysctl_profile: inference_latency, gpu: {persistence_mode: true}}
+      ascend: {sysctl_profile: inference_latency, sysctl: {kernel.sched_migration_cost_ns: 50000}}
+      tpu: {sysctl_profile: inference_latency, thp: {enabled: always}}
+  register: drift
+
 - name: Fail on drift
   ansible.builtin.assert:
     that: drift.summary.drift == 0
@@ -167,6 +193,11 @@ accelerators:
        pci_bus_id: '0000:17:00.0', source: nvml}
 accelerator_kind:
   description: The kind with the most devices (V(nvidia), V(ascend), V(tpu)), or V(none).
+  returned: always
+  type: str
+  sample: nvidia
+host_kind:
+  description: The kind the host is treated as - RV(accelerator_kind), or O(kind) when that is not V(auto).
   returned: always
   type: str
   sample: nvidia
@@ -195,7 +226,7 @@ audit:
   description:
     - One item per audited setting - C(concern) (the O(desired) key), C(setting), C(desired), C(actual),
       C(status) (V(ok), V(drift) or V(unavailable)) and C(detail) (where it was read, or why it is unavailable).
-  returned: when O(desired) is given
+  returned: when O(desired) or O(desired_by_kind) is given
   type: list
   elements: dict
   sample:
@@ -203,9 +234,14 @@ audit:
        detail: /proc/sys/vm/swappiness}
 summary:
   description: The number of audit items per status.
-  returned: when O(desired) is given
+  returned: when O(desired) or O(desired_by_kind) is given
   type: dict
   sample: {ok: 20, drift: 3, unavailable: 1}
+desired:
+  description: The profile audited - O(desired), or the entry of O(desired_by_kind) for RV(host_kind).
+  returned: when O(desired) or O(desired_by_kind) is given
+  type: dict
+  sample: {sysctl_profile: inference_latency, gpu: {persistence_mode: true}}
 '''
 
 import os
@@ -227,6 +263,8 @@ NODE_DIR = '/sys/devices/system/node'
 LIMITS_CONF = '/etc/security/limits.conf'
 LIMITS_D = '/etc/security/limits.d'
 PID1_LIMITS = '/proc/1/limits'
+#: The kinds of host: one per accelerator, and none.
+KINDS = tuple(_accelerators.KINDS) + ('none',)
 
 
 # -- inventory -----------------------------------------------------------------
@@ -412,10 +450,26 @@ def read_service(module, desired):
     return actual
 
 
-def run_audit(module, desired):
-    errors = _audit.validate(desired)
+def validate_desired(module):
+    """Fail on a bad O(desired) or any bad profile of O(desired_by_kind), before anything is read."""
+    p = module.params
+    if p['desired'] is not None:
+        errors = _audit.validate(p['desired'])
+    elif p['desired_by_kind'] is not None:
+        errors = []
+        unknown = sorted(str(k) for k in p['desired_by_kind'] if k not in KINDS)
+        if unknown:
+            errors.append('desired_by_kind: unknown kind(s) %s; use %s' % (', '.join(unknown), ', '.join(KINDS)))
+        for kind in KINDS:
+            if p['desired_by_kind'].get(kind) is not None:
+                errors += ['desired_by_kind.%s: %s' % (kind, e) for e in _audit.validate(p['desired_by_kind'][kind])]
+    else:
+        return
     if errors:
         module.fail_json(msg='Invalid desired profile: %s' % '; '.join(errors), errors=errors)
+
+
+def run_audit(module, desired):
     items = []
     if desired.get('sysctl_profile') or desired.get('sysctl'):
         requests = _audit.sysctl_requests(desired)
@@ -449,26 +503,36 @@ def main():
             sysfs_root=dict(type='path', default='/sys'),
             devfs_root=dict(type='path', default='/dev'),
             desired=dict(type='dict'),
+            desired_by_kind=dict(type='dict'),
+            kind=dict(type='str', choices=['auto'] + list(KINDS), default='auto'),
         ),
+        mutually_exclusive=[('desired', 'desired_by_kind')],
         supports_check_mode=True,
     )
     p = module.params
     for name in ('sysfs_root', 'devfs_root'):
         if not p[name].startswith('/'):
             module.fail_json(msg='%s must be an absolute path, not %r' % (name, p[name]))
+    validate_desired(module)
     accelerators, notes = _accelerators.detect(module, p['detect'], p['use_nvml'],
                                                sysfs_root=p['sysfs_root'], devfs_root=p['devfs_root'])
+    dominant = _accelerators.dominant_kind(accelerators)
     result = dict(
         changed=False,
         accelerators=accelerators,
-        accelerator_kind=_accelerators.dominant_kind(accelerators),
+        accelerator_kind=dominant,
+        host_kind=dominant if p['kind'] == 'auto' else p['kind'],
         accelerator_counts=dict((k, len([a for a in accelerators if a['kind'] == k])) for k in p['detect']),
         notes=notes,
         numa=numa_inventory(),
         kernel=kernel_inventory(),
     )
-    if p['desired'] is not None:
-        items = run_audit(module, p['desired'])
+    desired = p['desired']
+    if p['desired_by_kind'] is not None:
+        desired = p['desired_by_kind'].get(result['host_kind']) or {}
+    if desired is not None:
+        items = run_audit(module, desired)
+        result['desired'] = desired
         result['audit'] = items
         result['summary'] = _audit.summary(items)
     module.exit_json(**result)

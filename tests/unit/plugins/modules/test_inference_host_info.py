@@ -305,6 +305,61 @@ def test_invalid_desired_fails(fake_host, no_nvml, desired, message):
     assert message in fail_module(inference_host_info, {'detect': [], 'desired': desired})['msg']
 
 
+# -- desired_by_kind: detect and audit in one call ------------------------------------------
+BY_KIND = {
+    'nvidia': {'governor': 'performance', 'memlock': 'unlimited'},
+    'tpu': {'thp': {'enabled': 'always'}},
+    'none': {'sysctl': {'vm.swappiness': 1}},
+}
+
+
+def test_desired_by_kind_audits_the_kind_found(fake_host, no_nvml):
+    result = run_module(inference_host_info, {'desired_by_kind': BY_KIND})
+    assert result['accelerator_kind'] == result['host_kind'] == 'nvidia'
+    assert result['desired'] == BY_KIND['nvidia']
+    assert sorted(set(i['concern'] for i in result['audit'])) == ['governor', 'memlock']
+    assert sum(result['summary'].values()) == len(result['audit'])
+
+
+def test_desired_by_kind_plain_and_tpu_hosts(fake_host, no_nvml):
+    remove_nvidia(fake_host)
+    fake_host.write('/proc/sys/vm/swappiness', '1\n')
+    plain = run_module(inference_host_info, {'desired_by_kind': BY_KIND})
+    assert plain['host_kind'] == 'none'
+    assert _statuses(plain) == [('vm.swappiness', 'ok')]
+    add_tpu(fake_host)
+    tpu = run_module(inference_host_info, {'desired_by_kind': BY_KIND})
+    assert tpu['host_kind'] == 'tpu' and [i['concern'] for i in tpu['audit']] == ['thp']
+
+
+def test_kind_forces_the_profile(fake_host, no_nvml):
+    result = run_module(inference_host_info, {'desired_by_kind': BY_KIND, 'kind': 'none'})
+    assert result['accelerator_kind'] == 'nvidia' and result['host_kind'] == 'none'
+    assert [i['setting'] for i in result['audit']] == ['vm.swappiness']
+
+
+def test_kind_without_a_profile_audits_nothing(fake_host, no_nvml):
+    result = run_module(inference_host_info, {'desired_by_kind': BY_KIND, 'kind': 'ascend'})
+    assert result['desired'] == {} and result['audit'] == []
+    assert result['summary'] == {'ok': 0, 'drift': 0, 'unavailable': 0}
+
+
+@pytest.mark.parametrize('by_kind, message', [
+    ({'gpu': {}}, 'desired_by_kind: unknown kind(s) gpu; use nvidia, ascend, tpu, none'),
+    # a bad profile fails even where the host is not of that kind (here: an NVIDIA host)
+    ({'tpu': {'sysctl_profile': 'fastest'}}, "desired_by_kind.tpu: desired.sysctl_profile: 'fastest' is not"),
+])
+def test_invalid_desired_by_kind_fails(fake_host, no_nvml, by_kind, message):
+    before = fake_host.snapshot()
+    assert message in fail_module(inference_host_info, {'desired_by_kind': by_kind})['msg']
+    assert fake_host.snapshot() == before
+
+
+def test_desired_and_desired_by_kind_are_exclusive(fake_host, no_nvml):
+    msg = fail_module(inference_host_info, {'desired': {}, 'desired_by_kind': {}})['msg']
+    assert 'mutually exclusive' in msg
+
+
 # -- _audit pure functions --------------------------------------------------------------
 def _req(value):
     return {'k': _sysctl.Request('k', value, 'why', 'settings')}
