@@ -49,9 +49,10 @@ class ActionModule(ActionBase):
         del tmp
 
         try:
-            kind = _audit_desired.forced_kind(
-                args['kind'] if args['kind'] is not None
-                else self._host_value(task_vars, 'inference_accelerator_kind', None))
+            if args['kind'] is not None:
+                kind = _audit_desired.forced_kind(args['kind'], 'kind')
+            else:
+                kind = _audit_desired.forced_kind(self._host_value(task_vars, 'inference_accelerator_kind', None))
             if args['desired'] is not None:
                 by_kind = dict((k, args['desired']) for k in _audit_desired.KINDS)
             else:

@@ -123,11 +123,11 @@ def _typed(values, name, kind):
     return value
 
 
-def forced_kind(value):
-    """The kind inference_accelerator_kind forces (auto when unset); DesiredError for another value."""
+def forced_kind(value, source='inference_accelerator_kind'):
+    """The kind ``value`` (from ``source``) forces, auto when unset; DesiredError for another value."""
     kind = 'auto' if value is None or str(value).strip() == '' else str(value).strip().lower()
     if kind not in FORCED_KINDS:
-        raise DesiredError('inference_accelerator_kind is %r; use %s' % (value, ', '.join(FORCED_KINDS)))
+        raise DesiredError('%s is %r; use %s' % (source, value, ', '.join(FORCED_KINDS)))
     return kind
 
 

@@ -106,11 +106,13 @@ def test_host_audit_options_win_over_variables(executed):
 @pytest.mark.parametrize('extra, message', [
     ({'inference_accelerator_kind': 'gpu'}, "inference_accelerator_kind is 'gpu'; use auto, nvidia, ascend, tpu, none"),
     ({'base_sysctl_settings': 'vm.swappiness=0'}, 'base_sysctl_settings must be a dictionary'),
+    ({'kind': 'gpu'}, "kind is 'gpu'; use auto, nvidia"),
     ({'nvidia_power_limit': trust_as_template('{{ undefined_watts }}')}, 'nvidia_power_limit cannot be resolved'),
 ])
 def test_host_audit_bad_variables_fail_before_the_host_is_read(executed, extra, message):
+    args = {'kind': extra.pop('kind')} if 'kind' in extra else {}
     task_vars = _host_vars(**extra)
-    result = _action(host_audit.ActionModule, 'host_audit', {}, task_vars).run(task_vars=task_vars)
+    result = _action(host_audit.ActionModule, 'host_audit', args, task_vars).run(task_vars=task_vars)
     assert result['failed'] and message in result['msg'] and 'gpu-01' in result['msg']
     assert executed == []
 
