@@ -61,15 +61,17 @@ class ActionModule(ActionBase):
         paths = {'json': os.path.join(dest, JSON_NAME), 'html': os.path.join(dest, HTML_NAME)}
         lines = [_audit_report.host_line(n, report['hosts'][n]) for n in sorted(report['hosts'])]
         lines.append(_audit_report.summary_line(report))
+        written = []
         if self._task.check_mode:
             lines.append('Check mode: the report would be written to %s and %s' % (paths['html'], paths['json']))
-            changed = True
         else:
             try:
                 if not os.path.isdir(dest):
                     os.makedirs(dest, 0o755)
-                changed = _audit_report.write_atomic(paths['json'], _audit_report.to_json(report))
-                changed = _audit_report.write_atomic(paths['html'], _audit_report.to_html(report)) or changed
+                for path, text in ((paths['json'], _audit_report.to_json(report)),
+                                   (paths['html'], _audit_report.to_html(report))):
+                    if _audit_report.write_atomic(path, text):
+                        written.append(path)
             except (IOError, OSError) as e:
                 result.update(failed=True, msg='Cannot write the fleet report in %s: %s; set dest (audit_output_dir '
                                                'in audit.yml) to a directory you can write' % (dest, to_text(e)))
@@ -77,7 +79,9 @@ class ActionModule(ActionBase):
             lines += ['HTML report: %s' % paths['html'], 'JSON: %s' % paths['json']]
 
         s = report['summary']
-        result.update(changed=changed, summary=s, html=paths['html'], json=paths['json'],
+        # The report is output on the controller, as a debug message is: no host changes, so the
+        # recap and change reports of an audit run stay changed=0.
+        result.update(changed=False, written=written, summary=s, html=paths['html'], json=paths['json'],
                       msg=lines, _ansible_verbose_always=True)
         if args['fail_on_drift'] and (s['drift'] or s['hosts_unreachable']):
             result.update(failed=True, msg=lines + [

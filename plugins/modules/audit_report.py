@@ -21,6 +21,8 @@ description:
   - Runs once for the whole play (it bypasses the host loop) and never connects to a host. Each file is written
     through a temporary file in the same directory and renamed, so a reader never sees half a report.
   - Prints one line per host and the fleet summary.
+  - C(changed) is always V(false) - the report is output on the controller, not a change to any host, so an
+    audit run's recap stays C(changed=0). RV(written) lists the files that were written.
 author:
   - inference.host_tuning contributors (@inference-host-tuning)
 options:
@@ -55,14 +57,15 @@ attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
-    details: Nothing is written; the summary is computed and C(changed) is V(true).
+    details: Nothing is written; the summary and the host lines are computed as in a normal run.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
     description: When run twice in a row with the same arguments, the second run reports no change.
-    support: none
-    details: The report carries the time it was generated, so each run writes it anew.
+    support: full
+    details: The report carries the time it was generated, so each run writes the files anew (RV(written)); no host
+      is changed and C(changed) is V(false).
   platform:
     description: Target OS/families that can be operated against.
     support: full
@@ -100,6 +103,12 @@ json:
   returned: unless the report cannot be written
   type: str
   sample: /srv/reports/inference/fleet-audit.json
+written:
+  description: The files written (both on a normal run; none in check mode or when a file already held the same text).
+  returned: unless the report cannot be written
+  type: list
+  elements: str
+  sample: [/srv/reports/inference/fleet-audit.json, /srv/reports/inference/fleet-audit.html]
 msg:
   description: One line per host, the fleet summary and where the report is.
   returned: unless the report cannot be written

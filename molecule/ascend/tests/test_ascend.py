@@ -113,6 +113,7 @@ def test_audit_report(host, tmp_path):
     out = str(tmp_path / 'report')
     result = _playbook('audit.yml', '-e', 'audit_output_dir=%s' % out)
     assert result.returncode == 0, result.stdout
+    assert 'changed=0' in result.stdout, result.stdout   # an audit changes no host
     assert 'HTML report: %s/fleet-audit.html' % out in result.stdout
     with open(os.path.join(out, 'fleet-audit.json')) as f:
         fleet = json.load(f)

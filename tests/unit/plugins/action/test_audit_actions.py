@@ -142,7 +142,8 @@ def test_audit_report_writes_both_files(tmp_path):
     task_vars = _report_vars({'gpu-01': _audit('nvidia'), 'gpu-02': _audit('nvidia', drift=2), 'npu-01': None})
     dest = str(tmp_path / 'reports' / 'today')
     result = _action(audit_report.ActionModule, 'audit_report', {'dest': dest}, task_vars).run(task_vars=task_vars)
-    assert not result.get('failed') and result['changed'] is True
+    assert not result.get('failed') and result['changed'] is False
+    assert result['written'] == [os.path.join(dest, 'fleet-audit.json'), os.path.join(dest, 'fleet-audit.html')]
     with open(os.path.join(dest, 'fleet-audit.json')) as f:
         report = json.load(f)
     assert sorted(report['hosts']) == ['gpu-01', 'gpu-02', 'npu-01']
@@ -170,7 +171,7 @@ def test_audit_report_check_mode_writes_nothing(tmp_path):
     dest = str(tmp_path / 'r')
     result = _action(audit_report.ActionModule, 'audit_report', {'dest': dest}, task_vars,
                      check_mode=True).run(task_vars=task_vars)
-    assert result['changed'] is True and not os.path.exists(dest)
+    assert result['changed'] is False and result['written'] == [] and not os.path.exists(dest)
     assert result['summary']['ok'] == 3
 
 
