@@ -83,22 +83,20 @@ options:
     type: dict
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
       - Check mode also runs the verification probe (a short C(cat /proc/self/maps) with C(LD_PRELOAD)); it
         changes nothing, and check mode then predicts a failure honestly.
   diff_mode:
-    description: Returns the file diff, in check mode too.
     support: full
+    details: Returns the file diff, in check mode too.
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details: Linux with glibc's dynamic loader; O(scope=service) needs systemd.
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 notes:
   - The verification proves the library loads and maps in a process with the same C(LD_PRELOAD). It does not
     prove that the service's own environment reaches the process (a launcher that clears its environment

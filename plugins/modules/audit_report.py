@@ -47,30 +47,25 @@ options:
     type: bool
     default: false
 attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
   bypass_host_loop:
+    support: full
     description: Forces a 'global' task that does not execute per host, this bypasses per host templating and serial,
       throttle and other loop considerations.
-    support: full
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Nothing is written; the summary and the host lines are computed as in a normal run.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
     details: The report carries the time it was generated, so each run writes the files anew (RV(written)); no host
       is changed and C(changed) is V(false).
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details: Writes on the controller only.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.action
 seealso:
   - module: inference.host_tuning.host_audit
   - module: inference.host_tuning.inference_host_info

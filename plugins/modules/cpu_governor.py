@@ -45,23 +45,20 @@ options:
     default: best_effort
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff shows the unit file; governors are in RV(before) and RV(after).
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details:
       - Linux with systemd for the boot-time part. Without C(systemctl) the unit file is installed but not
         enabled, with a warning.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 notes:
   - The unit is enabled with C(systemctl enable), which needs no running systemd. C(systemctl daemon-reload)
     runs only when systemd is the running init and the unit file changed. The unit is not started - the

@@ -57,25 +57,20 @@ options:
         whatever the host's kind, instead of the one its role variables ask for.
     type: dict
 attributes:
-  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The host is only read; check mode and a normal run are the same.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details:
       - Linux, as M(inference.host_tuning.inference_host_info).
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.action
 notes:
   - A role variable of the wrong type (for example a string for C(base_sysctl_settings)), an unknown
     C(inference_accelerator_kind) or a desired profile the module rejects fails the task with a message

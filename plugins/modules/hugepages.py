@@ -132,29 +132,27 @@ options:
     choices: [best_effort, required, skip]
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Check mode writes nothing. It cannot know whether the kernel will find all the pages
         of a pool, so a pool the kernel cannot grow is predicted as changed while a real run
         reports it unchanged.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff is a list of file diffs (the tmpfiles.d file, the GRUB drop-in or
         O(cmdline_file)); with grubby, the arguments of each boot entry before and after.
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: linux
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second run makes no changes.
     support: partial
     details:
       - A second run with the same options changes nothing, except that a pool the kernel
         could not fill is written again (the kernel may find the pages now); it is reported
         changed only when the number of pages actually moved.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 notes:
   - 1G pages usually need a boot pool; at runtime the kernel rarely finds 1G of contiguous memory.
   - The kernel parameters take effect after a reboot, which this module never does;

@@ -102,22 +102,19 @@ options:
     default: auto
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
       - The module only reads; check mode and a normal run are the same.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details:
       - Linux. Reading C(/proc/1/limits), debugfs and other processes' C(/proc/PID/maps) may need root.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 requirements:
   - nvidia-ml-py (C(pynvml)) and the NVIDIA driver for NVML data; without them NVIDIA GPUs come from PCI.
 seealso:

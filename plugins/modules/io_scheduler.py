@@ -54,22 +54,19 @@ options:
     default: best_effort
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff shows the udev rule; schedulers are in RV(devices).
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details:
       - Linux with blk-mq (the legacy C(cfq) and C(deadline) schedulers are not offered).
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 '''
 
 EXAMPLES = r'''

@@ -62,21 +62,18 @@ options:
     default: [auto]
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details:
       - Linux with pam_limits and systemd. Running processes keep their limit; it applies to new logins,
         services started after a C(daemon-reexec) and containers started after the runtime restarts.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 '''
 
 EXAMPLES = r'''

@@ -119,20 +119,18 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Reads topology and systemd's version, computes the drop-in and the diff, writes nothing.
   diff_mode:
-    description: Returns the file diff, in check mode too.
     support: full
+    details: Returns the file diff, in check mode too.
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details: Linux with sysfs; the service is managed by systemd.
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 notes:
   - NIC interrupt affinity is not handled by this module.
   - The drop-in is read by systemd at the next start of the service; with O(restart=false) the role's

@@ -144,24 +144,21 @@ seealso:
     link: https://docs.nvidia.com/deploy/nvml-api/group__nvmlDeviceCommands.html
 attributes:
   check_mode:
-    description: Whether the module can predict its changes without making them.
     support: full
     details: Reads the GPUs and predicts C(changed), RV(reset_required) and the diff without calling any NVML set function.
   diff_mode:
-    description: Whether the module returns a before/after diff.
     support: full
     details: One before/after text per GPU listing the managed settings, and one per file written or removed.
   idempotent:
-    description: Whether a second run with the same arguments reports no change.
     support: partial
     details:
       - Every setting is compared with what NVML reports, except O(locked_clocks), which NVML cannot
         read back and which is compared with what the module recorded in the restore ledger.
   platform:
-    description: The systems the module works on.
-    platforms: posix
     support: partial
     details: Linux hosts with NVIDIA GPUs, the NVIDIA driver and nvidia-ml-py.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 '''
 
 EXAMPLES = r'''

@@ -35,20 +35,17 @@ seealso:
   - module: inference.host_tuning.nvidia_gpu
 attributes:
   check_mode:
-    description: Whether the module can predict its changes without making them.
     support: full
     details: The module only reads.
   diff_mode:
-    description: Whether the module returns a before/after diff.
     support: none
   idempotent:
-    description: Whether a second run with the same arguments reports no change.
     support: full
   platform:
-    description: The systems the module works on.
-    platforms: posix
     support: partial
     details: Linux hosts with NVIDIA GPUs, the NVIDIA driver and nvidia-ml-py.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 '''
 
 EXAMPLES = r'''

@@ -52,26 +52,23 @@ options:
     default: best_effort
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
       - Check mode reports per file a diff of the current content against the original and per runtime value
         the current and original value, and changes nothing. C(grubby --info=ALL) is run to read the boot entries.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
     details:
       - Records that could not be restored (read-only runtime values, GPU settings) are kept, so a second run
         reports them again but changes nothing.
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details:
       - Linux.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 seealso:
   - module: inference.host_tuning.inference_host_info
 '''

@@ -74,25 +74,22 @@ options:
     default: best_effort
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details:
       - Whether C(swapoff) is permitted is predicted from the C(CAP_SYS_ADMIN) capability; when that
         cannot be read, check mode assumes it is permitted.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details:
       - The diff shows C(/etc/fstab); swap areas turned off or on are in RV(swaps_before) and RV(swaps_after).
   idempotent:
-    description: When run twice in a row with the same arguments, the second run reports no change.
     support: full
   platform:
-    description: Target OS/families that can be operated against.
     support: full
-    platforms: posix
     details:
       - Linux only.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 notes:
   - The swap lines in C(/etc/fstab) are matched on their third field (C(swap)). Swap turned on by a
     systemd C(.swap) unit that is not in C(/etc/fstab), or by a C(zram-generator) configuration, is

@@ -199,17 +199,18 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Nothing is written (neither the host nor the ledger); C(changed) is what a real run reports.
+    details: Nothing is written (neither the host nor the ledger); C(changed) is what a real run reports.
   diff_mode:
     support: full
-    description: A list of diffs, one per file of ours that changes, and one for the runtime values.
+    details: A list of diffs, one per file of ours that changes, and one for the runtime values.
   platform:
     support: full
-    platforms: posix
-    description: Linux only.
+    details: Linux only.
   idempotent:
     support: full
-    description: A second run with the same options reports no change, also where the runtime is read-only.
+    details: A second run with the same options reports no change, also where the runtime is read-only.
+extends_documentation_fragment:
+  - inference.host_tuning.attributes
 notes:
   - A value the kernel rejects (for example out of range) cannot be predicted; it is reported as skipped
     with the kernel's error and still persisted.

@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The attributes every module of the collection documents: what they mean, once.
+
+A module lists only its support level and what is particular to it (``details``); the
+descriptions come from here, so they read the same in every module's ``ansible-doc``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r'''
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  idempotent:
+    description: When run twice in a row with the same arguments, the second run reports no change.
+  platform:
+    description: Target OS/families that can be operated against.
+    platforms: posix
+'''
+
+    # Modules whose work starts in an action plugin on the controller.
+    ACTION = r'''
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+'''
