@@ -44,10 +44,8 @@ export ANSIBLE_NOCOLOR=1
 export ANSIBLE_RETRY_FILES_ENABLED=False
 export PROFILE_TASKS_TASK_OUTPUT_LIMIT=all
 
-# What is measured on the collection side: playbooks/site.yml once it runs the nvidia role on
-# hosts with NVIDIA GPUs; until then the stand-in benchmarks/collection/site_nvidia.yml.
+# The collection side is the playbook users run: detection, then the nvidia role (base first).
 SITE=playbooks/site.yml
-grep -q 'inference.host_tuning.nvidia' "$SITE" || SITE=benchmarks/collection/site_nvidia.yml
 AUDIT=playbooks/audit.yml
 BASELINE=benchmarks/baseline/site.yml
 
