@@ -24,12 +24,14 @@ DRIFT = 'drift'
 UNAVAILABLE = 'unavailable'
 STATUSES = (OK, DRIFT, UNAVAILABLE)
 
-CONCERNS = ('sysctl', 'sysctl_profile', 'thp', 'hugepages', 'governor', 'memlock', 'io_scheduler', 'gpu',
+CONCERNS = ('sysctl', 'sysctl_profile', 'thp', 'hugepages', 'governor', 'memlock', 'swap', 'io_scheduler', 'gpu',
             'service')
 THP_SETTINGS = ('enabled', 'defrag')
 HUGEPAGE_SIZES = ('2M', '1G')
 GPU_SETTINGS = ('persistence_mode', 'power_limit', 'compute_mode')
 SERVICE_KEYS = ('unit', 'cpus', 'allocator_library')
+#: desired.swap, with the swap module's defaults for the same options.
+SWAP_DEFAULTS = {'min_ram_gib': 32, 'force': False, 'disable_zswap': False}
 DEFAULT_NVME = ['nvme*n*']
 
 #: RLIMIT_INFINITY as systemd and /proc/PID/limits print it.
@@ -89,6 +91,18 @@ def validate(desired):
     memlock = desired.get('memlock')
     if memlock is not None and parse_limit(memlock) is None:
         errors.append('desired.memlock: %r is not unlimited (infinity) or a number of bytes' % (memlock,))
+    swap = desired.get('swap')
+    if swap is not None:
+        if not isinstance(swap, dict) or set(swap) - set(SWAP_DEFAULTS):
+            errors.append('desired.swap must be a dictionary with min_ram_gib, force and/or disable_zswap '
+                          '(as the swap module takes them; {} for the defaults)')
+        else:
+            if 'min_ram_gib' in swap and (not _is_int(swap['min_ram_gib']) or int(swap['min_ram_gib']) < 0):
+                errors.append('desired.swap.min_ram_gib: %r must be a whole number of GiB, 0 or more'
+                              % (swap['min_ram_gib'],))
+            for key in ('force', 'disable_zswap'):
+                if key in swap and not isinstance(swap[key], bool):
+                    errors.append('desired.swap.%s: %r must be true or false' % (key, swap[key]))
     sched = desired.get('io_scheduler')
     if sched is not None:
         if isinstance(sched, dict):
@@ -257,6 +271,62 @@ def audit_memlock(desired, actual):
         have = show_limit(soft) if soft == hard else {'soft': show_limit(soft), 'hard': show_limit(hard)}
         ok = limit_ok(want, soft) and limit_ok(want, hard)
         out.append(item('memlock', scope, show_limit(want), have, OK if ok else DRIFT, got.get('source')))
+    return out
+
+
+# -- swap ------------------------------------------------------------------------------
+def swap_wanted(desired):
+    """desired.swap with the swap module's defaults filled in."""
+    wanted = dict(SWAP_DEFAULTS)
+    wanted.update(desired or {})
+    wanted['min_ram_gib'] = int(wanted['min_ram_gib'])
+    return wanted
+
+
+def audit_swap(desired, actual):
+    """``actual``: {'swaps': /proc/swaps areas (_swap.active_swaps()), 'ram_gib': MemTotal in GiB or None,
+    'fstab': the active swap lines of /etc/fstab or None when it cannot be read, 'zswap': True/False,
+    None without zswap}.
+
+    Swap is expected off as the swap module turns it off: no active area and no swap line left in
+    /etc/fstab (it would come back at boot), and zswap off with ``disable_zswap``. A host with less RAM
+    than ``min_ram_gib`` keeps its swap unless ``force`` (the base role leaves it on), so there swap
+    as it is audits as ok, with the reason.
+    """
+    want = swap_wanted(desired)
+    ram = actual.get('ram_gib')
+    if not want['force'] and ram is None:
+        return [item('swap', 'swap areas', 'none', None, UNAVAILABLE,
+                     'MemTotal cannot be read, so whether this host should keep its swap cannot be told '
+                     '(force turns swap off whatever the RAM)')]
+    if not want['force'] and ram < want['min_ram_gib']:
+        names = [s['name'] for s in actual.get('swaps') or []]
+        return [item('swap', 'swap areas', 'left on', ', '.join(names) or 'off', OK,
+                     '%.1f GiB of RAM, less than min_ram_gib=%d: swap is left as it is (force turns it off)'
+                     % (ram, want['min_ram_gib']))]
+    out = []
+    swaps = actual.get('swaps') or []
+    if swaps:
+        out.append(item('swap', 'swap areas', 'none', ', '.join(s['name'] for s in swaps), DRIFT,
+                        '%d active in /proc/swaps (%s KiB)'
+                        % (len(swaps), ' + '.join(str(s.get('size_kib')) for s in swaps))))
+    else:
+        out.append(item('swap', 'swap areas', 'none', 'none', OK, '/proc/swaps'))
+    lines = actual.get('fstab')
+    if lines is None:
+        out.append(item('swap', 'fstab', 'none', None, UNAVAILABLE, '/etc/fstab cannot be read'))
+    elif lines:
+        out.append(item('swap', 'fstab', 'none', lines, DRIFT,
+                        '%d swap line(s) in /etc/fstab turn swap on at boot' % len(lines)))
+    else:
+        out.append(item('swap', 'fstab', 'none', 'none', OK, 'no active swap line in /etc/fstab'))
+    if want['disable_zswap']:
+        zswap = actual.get('zswap')
+        if zswap is None:
+            out.append(item('swap', 'zswap', 'off', 'off', OK, 'the kernel has no zswap'))
+        else:
+            out.append(item('swap', 'zswap', 'off', 'on' if zswap else 'off', DRIFT if zswap else OK,
+                            '/sys/module/zswap/parameters/enabled'))
     return out
 
 

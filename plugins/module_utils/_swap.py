@@ -71,6 +71,20 @@ def mem_total_kib():
     return None
 
 
+def ram_gib():
+    """MemTotal in GiB, rounded to 0.1 as the messages show it; None when it cannot be read.
+
+    What O(min_ram_gib) of the swap module (and the audit of swap) compares with.
+    """
+    kib = mem_total_kib()
+    return None if kib is None else round(float(kib) / (1024 * 1024), 1)
+
+
+def fstab_swap_lines(text):
+    """The active swap lines of an fstab text (what would turn swap on at boot)."""
+    return [line.strip() for line in (text or '').splitlines() if is_swap_entry(line)]
+
+
 def zram_devices():
     """Names of zram block devices (``zram0``...)."""
     return [name for name in _host.listdir('/sys/block') if re.match(r'^zram\d+$', name)]

@@ -74,6 +74,12 @@ options:
         C(systemctl show), on a host booted with systemd; elsewhere the limit of PID 1 from
         C(/proc/1/limits), which its children inherit), and C(logins), the last C(*) memlock line of
         C(/etc/security/limits.conf) and C(/etc/security/limits.d/*.conf) (pam_limits).
+      - C(swap) - swap off as M(inference.host_tuning.swap) turns it off, a dictionary of that module's
+        C(min_ram_gib) (default V(32)), C(force) (default V(false)) and C(disable_zswap) (default V(false));
+        V({}) for the defaults. Items - C(swap areas) (none active in C(/proc/swaps)), C(fstab) (no active
+        swap line left in C(/etc/fstab), which would turn swap on at boot) and with C(disable_zswap)
+        C(zswap) (off, or a kernel without zswap). A host with less RAM than C(min_ram_gib) keeps its swap
+        unless C(force), and is then one V(ok) item that says so.
       - C(io_scheduler) - a scheduler name for the NVMe disks (C(nvme*n*)), or C({scheduler, devices}) with
         kernel-name globs.
       - C(gpu) - C(persistence_mode) (bool), C(power_limit) (watts, V(max) or V(default)) and
@@ -252,6 +258,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _cpu
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
+from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
@@ -377,6 +384,12 @@ def read_memlock(module):
     return actual
 
 
+def read_swap():
+    fstab = _host.read(_swap.FSTAB)
+    return {'swaps': _swap.active_swaps(), 'ram_gib': _swap.ram_gib(),
+            'fstab': None if fstab is None else _swap.fstab_swap_lines(fstab), 'zswap': _swap.zswap_enabled()}
+
+
 def read_schedulers(desired):
     _scheduler, globs = _audit.io_scheduler_wanted(desired)
     return dict((dev, _host.read_selected(_block.scheduler_path(dev))) for dev in _block.matching_devices(globs))
@@ -481,6 +494,8 @@ def run_audit(module, desired):
                                        dict((c, _host.read_value(_cpu.governor_path(c))) for c in cpus))
     if desired.get('memlock') is not None:
         items += _audit.audit_memlock(desired['memlock'], read_memlock(module))
+    if desired.get('swap') is not None:
+        items += _audit.audit_swap(desired['swap'], read_swap())
     if desired.get('io_scheduler'):
         items += _audit.audit_io_scheduler(desired['io_scheduler'], read_schedulers(desired['io_scheduler']))
     if desired.get('gpu'):

@@ -199,7 +199,6 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _ledg
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 
 OWNER = 'swap'
-KIB_PER_GIB = 1024 * 1024
 
 
 class Swap(object):
@@ -211,8 +210,7 @@ class Swap(object):
         self.result = dict(changed=False, fstab_lines_commented=[], fstab_lines_restored=[],
                            swapped_on=[], runtime_skipped=False, diff=[])
         self.swaps_before = _swap.active_swaps()
-        kib = _swap.mem_total_kib()
-        self.ram_gib = None if kib is None else round(float(kib) / KIB_PER_GIB, 1)
+        self.ram_gib = _swap.ram_gib()
         active = set(s['name'] for s in self.swaps_before)
         self.zram = [dict(name=d, swap=('/dev/%s' % d) in active) for d in _swap.zram_devices()]
         self.zswap_before = _swap.zswap_enabled()

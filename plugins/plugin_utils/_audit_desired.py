@@ -35,6 +35,10 @@ VARIABLES = {
     'base_hugepages_pools': 'base',
     'base_cpu_governor': 'base',
     'base_memlock_unlimited': 'base',
+    'base_swap_disable': 'base',
+    'base_swap_min_ram_gib': 'base',
+    'base_swap_force': 'base',
+    'base_swap_disable_zswap': 'base',
     'base_io_scheduler': 'base',
     'base_io_scheduler_devices': 'base',
     'nvidia_include_base': 'nvidia',
@@ -171,6 +175,12 @@ def desired_for(kind, values):
             desired['governor'] = governor
         if _bool(values, 'base_memlock_unlimited'):
             desired['memlock'] = 'unlimited'
+        if _bool(values, 'base_swap_disable'):
+            minimum = _int(values, 'base_swap_min_ram_gib')
+            if minimum < 0:
+                raise DesiredError('base_swap_min_ram_gib must be 0 or more, not %r' % values['base_swap_min_ram_gib'])
+            desired['swap'] = {'min_ram_gib': minimum, 'force': _bool(values, 'base_swap_force'),
+                               'disable_zswap': _bool(values, 'base_swap_disable_zswap')}
         scheduler = _text(values, 'base_io_scheduler')
         if scheduler:
             desired['io_scheduler'] = {'scheduler': scheduler,

@@ -9,8 +9,12 @@ __metaclass__ = type
 import base64
 import json
 import os
+import sys
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'tests', 'molecule'))
+from iht_verify import playbook as _playbook  # noqa: E402 pylint: disable=wrong-import-position
 
 LEDGER = '/var/lib/inference_host_tuning/ledger.json'
 SYSCTL_FILE = '/etc/sysctl.d/90-inference-host-tuning.conf'
@@ -100,6 +104,44 @@ def test_swap(host):
         assert fstab.rstrip('\n') == PREPARED_FSTAB.rstrip('\n')
         warnings = '\n'.join(_report('run')[_name(host)]['warnings'])
         assert 'GiB' in warnings
+
+
+@pytest.fixture(scope='module')
+def audit(tmp_path_factory):
+    """playbooks/audit.yml over both hosts, once: the fleet JSON."""
+    out = str(tmp_path_factory.mktemp('audit'))
+    result = _playbook('audit.yml', '-e', 'audit_output_dir=%s' % out)
+    assert result.returncode == 0, result.stdout
+    assert 'changed=0' in result.stdout, result.stdout
+    with open(os.path.join(out, 'fleet-audit.json')) as f:
+        return json.load(f)
+
+
+def test_audit_follows_each_hosts_swap_policy(host, audit):
+    """The swap items read the container's own /etc/fstab, /proc/swaps and zswap, against the host's
+    group variables (base_swap_force true on debian12, false on debian13)."""
+    report = audit['hosts'][_name(host)]
+    items = [i for i in report['items'] if i['concern'] == 'swap']
+    by_setting = dict((i['setting'], i) for i in items)
+    active = [line.split()[0] for line in host.file('/proc/swaps').content_string.splitlines()[1:] if line.strip()]
+    if 'debian12' in _name(host):
+        assert report['desired']['swap'] == {'min_ram_gib': 32, 'force': True, 'disable_zswap': True}
+        # the converge commented the swap line: read back from the file by the audit
+        assert by_setting['fstab']['status'] == 'ok' and by_setting['fstab']['actual'] == 'none', items
+        # swapoff is not permitted in an unprivileged container: what /proc/swaps lists stays drift
+        assert by_setting['swap areas']['status'] == ('drift' if active else 'ok'), items
+        zswap = host.file('/sys/module/zswap/parameters/enabled')
+        on = zswap.exists and zswap.content_string.strip() in ('Y', '1')
+        assert by_setting['zswap']['actual'] == ('on' if on else 'off'), items
+    else:
+        # this machine has less than 32 GiB of RAM and the host is not forced: swap is left as it is
+        assert report['desired']['swap'] == {'min_ram_gib': 32, 'force': False, 'disable_zswap': True}
+        assert [i['setting'] for i in items] == ['swap areas'], items
+        assert items[0]['status'] == 'ok' and items[0]['desired'] == 'left on', items
+        assert 'less than min_ram_gib=32' in items[0]['detail'], items
+        assert items[0]['actual'] == (', '.join(active) or 'off'), items
+        # the fstab line the audit would flag on a forced host is still there
+        assert 'UUID=5a5a-0001  none   swap' in host.file('/etc/fstab').content_string
 
 
 def test_memlock_unlimited_takes_effect(host):

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
+from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
 from ansible_collections.inference.host_tuning.plugins.modules import inference_host_info
 from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import fake_nvml, fake_nvml_lib  # noqa: F401  pylint: disable=unused-import
@@ -49,6 +50,12 @@ def service_process(host, cpus='0-15', libs=(JEMALLOC,)):
     lines += ['7f1c2%07x-7f1c3%07x r-xp 00000000 08:01 200 %s' % (i, i, lib) for i, lib in enumerate(libs)]
     host.write('/proc/%d/maps' % PID, '\n'.join(lines) + '\n')
     host.write(JEMALLOC, 'ELF')
+
+
+def swap_off(host):
+    """What the swap module leaves: no active area, the fstab line commented."""
+    host.write('/proc/swaps', 'Filename\tType\tSize\tUsed\tPriority\n')
+    host.write('/etc/fstab', host.read('/etc/fstab').replace('UUID=5a5a', _swap.COMMENT_PREFIX + 'UUID=5a5a'))
 
 
 # -- detection through the module ------------------------------------------------------
@@ -167,6 +174,19 @@ AUDIT_CASES = [
     ('governor-ok', {'governor': 'performance'},
      lambda h: [h.write('/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor' % c, 'performance\n')
                 for c in range(32)], [('scaling_governor', 'ok')]),
+    # the fake host: 512 GiB of RAM, /dev/nvme0n1p3 active and in /etc/fstab
+    ('swap-on', {'swap': {}}, None, [('swap areas', 'drift'), ('fstab', 'drift')]),
+    ('swap-off', {'swap': {'disable_zswap': True}}, swap_off,
+     [('swap areas', 'ok'), ('fstab', 'ok'), ('zswap', 'ok')]),
+    ('swap-zswap-on', {'swap': {'disable_zswap': True}},
+     lambda h: [swap_off(h), h.write('/sys/module/zswap/parameters/enabled', 'Y\n')],
+     [('swap areas', 'ok'), ('fstab', 'ok'), ('zswap', 'drift')]),
+    ('swap-small-host', {'swap': {'min_ram_gib': 1024}}, None, [('swap areas', 'ok')]),
+    ('swap-small-host-forced', {'swap': {'min_ram_gib': 1024, 'force': True}}, None,
+     [('swap areas', 'drift'), ('fstab', 'drift')]),
+    ('swap-no-meminfo', {'swap': {}}, lambda h: h.remove('/proc/meminfo'), [('swap areas', 'unavailable')]),
+    ('swap-no-fstab', {'swap': {}}, lambda h: [swap_off(h), h.remove('/etc/fstab')],
+     [('swap areas', 'ok'), ('fstab', 'unavailable')]),
     ('io-scheduler', {'io_scheduler': 'none'}, None, [('nvme0n1', 'ok'), ('nvme1n1', 'drift')]),
     ('io-scheduler-globs', {'io_scheduler': {'scheduler': 'mq-deadline', 'devices': ['sd*']}}, None,
      [('sda', 'ok')]),
@@ -299,7 +319,11 @@ def test_audit_gpu_without_nvml(fake_host, no_nvml):
     ({'gpu': {'clocks': 'max'}}, 'desired.gpu'),
     ({'service': {'cpus': '0-3'}}, 'desired.service'),
     ({'service': {'unit': 'x.service', 'cpus': '3-1'}}, 'desired.service.cpus'),
-    ({'swap': 'off'}, 'unknown key(s) swap'),
+    ({'clocks': 'max'}, 'unknown key(s) clocks'),
+    ({'swap': 'off'}, 'desired.swap must be a dictionary'),
+    ({'swap': {'state': 'off'}}, 'desired.swap must be a dictionary'),
+    ({'swap': {'min_ram_gib': -4}}, 'desired.swap.min_ram_gib'),
+    ({'swap': {'force': 'yes'}}, 'desired.swap.force'),
 ])
 def test_invalid_desired_fails(fake_host, no_nvml, desired, message):
     assert message in fail_module(inference_host_info, {'detect': [], 'desired': desired})['msg']
@@ -403,3 +427,15 @@ def test_audit_gpu_watts():
 def test_summary():
     items = [{'status': s} for s in ('ok', 'ok', 'drift', 'unavailable')]
     assert _audit.summary(items) == {'ok': 2, 'drift': 1, 'unavailable': 1}
+
+
+def test_audit_swap_says_what_is_on_and_why_a_small_host_keeps_it(fake_host, no_nvml):
+    on = run_module(inference_host_info, {'detect': [], 'desired': {'swap': {}}})['audit']
+    assert on[0]['actual'] == '/dev/nvme0n1p3' and '1 active in /proc/swaps (8388604 KiB)' in on[0]['detail']
+    assert on[1]['actual'] == ['UUID=5a5a-0001  none   swap  sw                 0  0']
+    assert 'turn swap on at boot' in on[1]['detail']
+    small = run_module(inference_host_info, {'detect': [], 'desired': {'swap': {'min_ram_gib': 2048}}})['audit']
+    assert small == [{'concern': 'swap', 'setting': 'swap areas', 'desired': 'left on', 'actual': '/dev/nvme0n1p3',
+                      'status': 'ok',
+                      'detail': '1007.1 GiB of RAM, less than min_ram_gib=2048: swap is left as it is '
+                                '(force turns it off)'}]

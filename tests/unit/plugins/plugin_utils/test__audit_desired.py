@@ -48,6 +48,7 @@ def test_defaults_per_kind():
     by_kind = _audit_desired.desired_by_kind(_defaults())
     base = {'sysctl_profile': 'inference_latency', 'thp': {'enabled': 'madvise', 'defrag': 'madvise'},
             'governor': 'performance', 'memlock': 'unlimited',
+            'swap': {'min_ram_gib': 32, 'force': False, 'disable_zswap': True},
             'io_scheduler': {'scheduler': 'none', 'devices': ['nvme*n*']}}
     assert by_kind['none'] == base
     assert by_kind['nvidia'] == dict(base, gpu={'persistence_mode': True, 'power_limit': 'max'})
@@ -62,12 +63,14 @@ def test_inventory_values_win():
     values = _defaults(base_sysctl_profile='inference_throughput',
                        base_sysctl_settings={'vm.max_map_count': '>2097152', 'kernel.sched_migration_cost_ns': 1},
                        base_thp_enabled='', base_cpu_governor='', base_memlock_unlimited='false',
+                       base_swap_min_ram_gib='64', base_swap_force='yes', base_swap_disable_zswap=False,
                        base_io_scheduler='', nvidia_power_limit=400, nvidia_compute_mode='exclusive_process',
                        ascend_sched_migration_cost_ns=0)
     by_kind = _audit_desired.desired_by_kind(values)
     assert by_kind['nvidia'] == {'sysctl_profile': 'inference_throughput',
                                  'sysctl': {'vm.max_map_count': '>2097152', 'kernel.sched_migration_cost_ns': 1},
                                  'thp': {'defrag': 'madvise'},
+                                 'swap': {'min_ram_gib': 64, 'force': True, 'disable_zswap': False},
                                  'gpu': {'persistence_mode': True, 'power_limit': 400,
                                          'compute_mode': 'exclusive_process'}}
     # base_sysctl_settings wins over the Ascend role's own value, as in the role
@@ -98,6 +101,11 @@ def test_without_the_base_role_no_base_concern(overrides, kind):
     assert ('gpu' in desired) == (kind == 'nvidia')
 
 
+def test_swap_left_alone_is_not_audited():
+    for kind in _audit_desired.KINDS:
+        assert 'swap' not in _audit_desired.desired_for(kind, _defaults(base_swap_disable=False))
+
+
 def test_gpu_settings_left_unset_are_not_audited():
     desired = _audit_desired.desired_for('nvidia', _defaults(nvidia_persistence_mode=None, nvidia_power_limit=''))
     assert 'gpu' not in desired
@@ -124,6 +132,9 @@ def test_the_service(overrides, service):
     ({'base_memlock_unlimited': 'sometimes'}, "base_memlock_unlimited must be a boolean, not 'sometimes'"),
     ({'ascend_sched_migration_cost_ns': 'fast'}, "ascend_sched_migration_cost_ns must be an integer, not 'fast'"),
     ({'base_cpu_governor': ['performance']}, 'base_cpu_governor must be a string'),
+    ({'base_swap_min_ram_gib': 'lots'}, "base_swap_min_ram_gib must be an integer, not 'lots'"),
+    ({'base_swap_min_ram_gib': -1}, 'base_swap_min_ram_gib must be 0 or more, not -1'),
+    ({'base_swap_force': 'maybe'}, "base_swap_force must be a boolean, not 'maybe'"),
 ])
 def test_bad_variables_name_themselves(overrides, message):
     with pytest.raises(_audit_desired.DesiredError) as e:
