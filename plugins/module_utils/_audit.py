@@ -30,6 +30,8 @@ THP_SETTINGS = ('enabled', 'defrag')
 HUGEPAGE_SIZES = ('2M', '1G')
 GPU_SETTINGS = ('persistence_mode', 'power_limit', 'compute_mode')
 SERVICE_KEYS = ('unit', 'cpus', 'allocator_library')
+#: desired.service.cpus / allocator_library: what the unit itself asks for (CPUAffinity=, LD_PRELOAD).
+FROM_UNIT = 'unit'
 #: desired.swap, with the swap module's defaults for the same options.
 SWAP_DEFAULTS = {'min_ram_gib': 32, 'force': False, 'disable_zswap': False}
 DEFAULT_NVME = ['nvme*n*']
@@ -117,11 +119,16 @@ def validate(desired):
     if service is not None:
         if not isinstance(service, dict) or not service.get('unit') or set(service) - set(SERVICE_KEYS):
             errors.append('desired.service must be a dictionary with unit and optionally cpus, allocator_library')
-        elif service.get('cpus') is not None:
-            try:
-                _topology.parse_cpulist(str(service['cpus']))
-            except ValueError as e:
-                errors.append('desired.service.cpus: %s' % e)
+        else:
+            if service.get('cpus') is not None and service['cpus'] != FROM_UNIT:
+                try:
+                    _topology.parse_cpulist(str(service['cpus']))
+                except ValueError as e:
+                    errors.append('desired.service.cpus: %s (or %s: the CPUAffinity= of the unit)' % (e, FROM_UNIT))
+            lib = service.get('allocator_library')
+            if lib is not None and lib != FROM_UNIT and not (isinstance(lib, str) and lib.startswith('/')):
+                errors.append('desired.service.allocator_library: %r must be an absolute path, or %s (the '
+                              "LD_PRELOAD of the unit's environment)" % (lib, FROM_UNIT))
     return errors
 
 
@@ -408,53 +415,102 @@ def audit_gpu(desired, gpus, reason=None):
 
 
 # -- service placement ---------------------------------------------------------------------
+def unit_cpulist(text):
+    """CPUAffinity= as ``systemctl show`` prints it (``0-15`` or, before systemd 245, ``0 1 2 ...``) as CPUs."""
+    return _topology.parse_cpulist(','.join((text or '').split()))
+
+
+def _service_cpus(unit, desired, actual, where):
+    setting = '%s cpus' % unit
+    text = actual.get('cpus_allowed')
+    have_text = text.strip() if text is not None else None
+    if desired == FROM_UNIT:
+        configured = (actual.get('unit_cpus') or '').strip()
+        if not configured:
+            return item('service', setting, 'CPUAffinity= of %s' % unit, have_text, DRIFT,
+                        "%s sets no CPUAffinity= (numa_bind's drop-in is missing, or systemd has not loaded it: "
+                        'systemctl daemon-reload, then restart the unit)' % unit)
+        try:
+            want = unit_cpulist(configured)
+        except ValueError:
+            return item('service', setting, configured, have_text, UNAVAILABLE,
+                        '%s: CPUAffinity=%s cannot be read as a CPU list' % (unit, configured))
+        where = '%s; CPUAffinity= of %s' % (where, unit)
+    else:
+        want = _topology.parse_cpulist(str(desired))
+    if text is None:
+        return item('service', setting, _topology.format_cpulist(want), None, UNAVAILABLE,
+                    '%s: /proc/%d/status has no Cpus_allowed_list' % (where, actual['pid']))
+    try:
+        have = _topology.parse_cpulist(text)
+    except ValueError:
+        have = None
+    if have != want and desired == FROM_UNIT:
+        where += ' (the process runs with another affinity: restart the unit, or something changed it)'
+    return item('service', setting, _topology.format_cpulist(want), have_text, OK if have == want else DRIFT, where)
+
+
+def _service_allocator(unit, desired, actual, where):
+    setting = '%s allocator_library' % unit
+    pid = actual['pid']
+    if desired == FROM_UNIT:
+        libs = actual.get('unit_preload') or []
+        if not libs:
+            return item('service', setting, 'LD_PRELOAD of %s' % unit, None, DRIFT,
+                        "%s has no LD_PRELOAD in its environment (allocator_preload's drop-in is missing, or systemd "
+                        'has not loaded it: systemctl daemon-reload, then restart the unit)' % unit)
+        where = "%s; LD_PRELOAD of %s's environment" % (where, unit)
+    else:
+        libs = [desired]
+    shown = ' '.join(libs)
+    maps = actual.get('maps')
+    if maps is None:
+        return item('service', setting, shown, None, UNAVAILABLE,
+                    "%s: /proc/%d/maps cannot be read (reading another user's maps needs CAP_SYS_PTRACE)"
+                    % (where, pid))
+    real = actual.get('libraries_real') or {}
+    found, missing = [], []
+    for lib in libs:
+        hits = [p for p in maps if p == lib or (real.get(lib) and p == real[lib])]
+        if hits:
+            found.append(hits[0])
+        else:
+            missing.append(lib)
+    if not missing:
+        return item('service', setting, shown, ' '.join(found), OK, where)
+    similar = []
+    for lib in missing:
+        base = lib.rsplit('/', 1)[-1].split('.so')[0]
+        similar += [p for p in maps if p.rsplit('/', 1)[-1].startswith(base) and p not in similar]
+    note = ' (maps %s)' % ', '.join(sorted(similar)) if similar else ''
+    return item('service', setting, shown, ' '.join(found + sorted(similar)) or None, DRIFT,
+                '%s does not map %s%s' % (where, ' '.join(missing), note))
+
+
 def audit_service(desired, actual):
-    """``actual``: {'pid': int or None, 'reason': why there is no process,
-    'cpus_allowed': cpulist text or None, 'maps': [mapped paths] or None,
-    'library_real': the library's resolved path or None}."""
+    """``actual``: {'pid': int or None, 'reason': why there is no process, 'state': the unit's ActiveState
+    (None without systemd), 'cpus_allowed': cpulist text or None, 'maps': [mapped paths] or None,
+    'libraries_real': {library: its resolved path}, and where ``desired`` asks for FROM_UNIT:
+    'unit_cpus' (CPUAffinity= of the unit) and 'unit_preload' (the LD_PRELOAD libraries of its environment)}.
+
+    ``cpus`` and ``allocator_library`` take a value, or FROM_UNIT: what the unit asks for (the drop-ins of
+    numa_bind and allocator_preload), so the audit tells whether the running process really has it.
+    """
     unit = desired['unit']
-    out = []
     checks = [k for k in ('cpus', 'allocator_library') if desired.get(k)]
-    if not checks:
-        checks = ['running']
     pid = actual.get('pid')
     if not pid:
-        for k in checks:
-            out.append(item('service', '%s %s' % (unit, k), desired.get(k, 'running'), None, UNAVAILABLE,
-                            actual.get('reason') or '%s has no running main process' % unit))
-        return out
+        reason = actual.get('reason') or '%s has no running main process' % unit
+        out = []
+        if actual.get('state') is None:   # no systemd to ask: nothing can be told
+            out.append(item('service', '%s running' % unit, 'running', None, UNAVAILABLE, reason))
+        else:
+            out.append(item('service', '%s running' % unit, 'running', actual['state'], DRIFT, reason))
+        return out + [item('service', '%s %s' % (unit, k), desired[k], None, UNAVAILABLE, reason) for k in checks]
     where = '%s MainPID %d' % (unit, pid)
-    if 'running' in checks:
-        out.append(item('service', '%s running' % unit, 'running', 'running', OK, where))
+    out = [item('service', '%s running' % unit, 'running', 'running', OK, where)]
     if 'cpus' in checks:
-        want = _topology.parse_cpulist(str(desired['cpus']))
-        text = actual.get('cpus_allowed')
-        if text is None:
-            out.append(item('service', '%s cpus' % unit, str(desired['cpus']), None, UNAVAILABLE,
-                            '%s: /proc/%d/status has no Cpus_allowed_list' % (where, pid)))
-        else:
-            try:
-                have = _topology.parse_cpulist(text)
-            except ValueError:
-                have = None
-            same = have == want
-            out.append(item('service', '%s cpus' % unit, _topology.format_cpulist(want), text.strip(),
-                            OK if same else DRIFT, where))
+        out.append(_service_cpus(unit, desired['cpus'], actual, where))
     if 'allocator_library' in checks:
-        lib = desired['allocator_library']
-        maps = actual.get('maps')
-        if maps is None:
-            out.append(item('service', '%s allocator_library' % unit, lib, None, UNAVAILABLE,
-                            '%s: /proc/%d/maps cannot be read' % (where, pid)))
-        else:
-            real = actual.get('library_real')
-            found = [p for p in maps if p == lib or (real and p == real)]
-            if found:
-                out.append(item('service', '%s allocator_library' % unit, lib, found[0], OK, where))
-            else:
-                base = lib.rsplit('/', 1)[-1].split('.so')[0]
-                similar = sorted(set(p for p in maps if p.rsplit('/', 1)[-1].startswith(base)))
-                note = ' (maps %s)' % ', '.join(similar) if similar else ''
-                out.append(item('service', '%s allocator_library' % unit, lib, similar[0] if similar else None,
-                                DRIFT, '%s does not map %s%s' % (where, lib, note)))
+        out.append(_service_allocator(unit, desired['allocator_library'], actual, where))
     return out

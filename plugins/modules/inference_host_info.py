@@ -87,7 +87,11 @@ options:
       - C(service) - C(unit) (required), C(cpus) (the CPU list the main process must be allowed on, compared
         with C(Cpus_allowed_list) of C(/proc/PID/status)) and C(allocator_library) (a library the main
         process must have mapped, from C(/proc/PID/maps)); the main PID comes from
-        C(systemctl show -p MainPID).
+        C(systemctl show -p MainPID). V(unit) for either takes what the unit itself asks for - its
+        C(CPUAffinity=) (the drop-in of M(inference.host_tuning.numa_bind)) or the C(LD_PRELOAD) of its
+        environment (M(inference.host_tuning.allocator_preload)) - so the audit tells whether the running
+        process really has it; a unit without one is V(drift). An item C(<unit> running) comes first,
+        V(drift) when the unit has no main process (then the other items are V(unavailable)).
       - Mutually exclusive with O(desired_by_kind).
     type: dict
   desired_by_kind:
@@ -248,6 +252,8 @@ desired:
 '''
 
 import os
+import re
+import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -429,19 +435,41 @@ def _strip_root(path):
     return '/' + os.path.relpath(path, base) if path.startswith(base + os.sep) else path
 
 
+def unit_preload(environment):
+    """The LD_PRELOAD libraries of ``systemctl show -p Environment`` (assignments separated by spaces,
+    quoted where they hold one)."""
+    try:
+        words = shlex.split(environment or '')
+    except ValueError:
+        words = (environment or '').split()
+    libs = []
+    for word in words:
+        name, sep, value = word.partition('=')
+        if sep and name == 'LD_PRELOAD':
+            libs = [lib for lib in re.split(r'[:\s]+', value) if lib]
+    return libs
+
+
 def read_service(module, desired):
     unit = desired['unit']
     if not _systemd.booted(module):
         return {'pid': None, 'reason': 'systemd is not running here, so %s has no MainPID to read' % unit}
-    values = _systemd.Systemctl(module).show(unit, 'MainPID', 'ActiveState')
+    props = ['MainPID', 'ActiveState']
+    if desired.get('cpus') == _audit.FROM_UNIT:
+        props.append('CPUAffinity')
+    if desired.get('allocator_library') == _audit.FROM_UNIT:
+        props.append('Environment')
+    values = _systemd.Systemctl(module).show(unit, *props)
     try:
         pid = int(values.get('MainPID', '0'))
     except ValueError:
         pid = 0
     if pid <= 0:
-        return {'pid': None, 'reason': '%s is not running (ActiveState=%s, MainPID=%s)'
-                                       % (unit, values.get('ActiveState', 'unknown'), values.get('MainPID'))}
-    actual = {'pid': pid, 'cpus_allowed': None, 'maps': None, 'library_real': None}
+        return {'pid': None, 'state': values.get('ActiveState') or 'unknown',
+                'reason': '%s is not running (ActiveState=%s, MainPID=%s)'
+                          % (unit, values.get('ActiveState', 'unknown'), values.get('MainPID'))}
+    actual = {'pid': pid, 'state': values.get('ActiveState'), 'cpus_allowed': None, 'maps': None, 'libraries_real': {},
+              'unit_cpus': values.get('CPUAffinity'), 'unit_preload': unit_preload(values.get('Environment'))}
     for line in (_host.read('/proc/%d/status' % pid) or '').splitlines():
         key, sep, value = line.partition(':')
         if sep and key == 'Cpus_allowed_list':
@@ -455,8 +483,10 @@ def read_service(module, desired):
                 paths.append(fields[5].strip())
         actual['maps'] = paths
     lib = desired.get('allocator_library')
-    if lib and lib.startswith('/'):
-        actual['library_real'] = _strip_root(os.path.realpath(_host.host_path(lib)))
+    libs = actual['unit_preload'] if lib == _audit.FROM_UNIT else [lib] if lib else []
+    for lib in libs:
+        if lib.startswith('/'):
+            actual['libraries_real'][lib] = _strip_root(os.path.realpath(_host.host_path(lib)))
     return actual
 
 

@@ -19,6 +19,8 @@ import os
 
 import yaml
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
+
 KINDS = ('nvidia', 'ascend', 'tpu', 'none')
 FORCED_KINDS = ('auto',) + KINDS
 
@@ -56,11 +58,18 @@ VARIABLES = {
     'inference_service_model': 'inference_service',
     'inference_service_command': 'inference_service',
     'inference_service_allocator_library': 'inference_service',
+    'inference_service_allocator': 'inference_service',
+    'inference_service_numa_bind': 'inference_service',
+    'ascend_allocator': 'ascend',
+    'tpu_allocator': 'tpu',
 }
 
-#: Defaults that are templates in the role; what they resolve to is computed here instead.
-#: tpu_hugepages_pools defaults to "{{ base_hugepages_pools | default([]) }}".
-DERIVED = ('tpu_hugepages_pools',)
+#: Defaults that are templates in the role (or that site.yml replaces); what they resolve to is
+#: computed here instead, from the host's own value where it has one (None where it has not).
+#: tpu_hugepages_pools defaults to "{{ base_hugepages_pools | default([]) }}"; site.yml gives the
+#: serving role the Ascend or TPU role's allocator unless the host sets inference_service_allocator.
+DERIVED = ('tpu_hugepages_pools', 'inference_service_allocator')
+ALLOCATORS = ('jemalloc', 'tcmalloc', 'none')
 
 _ROLES_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'roles'))
 _DEFAULTS_CACHE = {}
@@ -198,11 +207,24 @@ def desired_for(kind, values):
                            or _typed(values, 'inference_service_command', list)))
     if service_wanted:
         service = {'unit': '%s.service' % _text(values, 'inference_service_name')}
-        library = _text(values, 'inference_service_allocator_library')
-        if library:
-            service['allocator_library'] = library
+        if _bool(values, 'inference_service_numa_bind'):
+            # numa_bind computes the CPUs on the host; the audit checks the process has its unit's CPUAffinity=
+            service['cpus'] = _audit.FROM_UNIT
+        if _allocator(kind, values) != 'none':
+            service['allocator_library'] = _text(values, 'inference_service_allocator_library') or _audit.FROM_UNIT
         desired['service'] = service
     return desired
+
+
+def _allocator(kind, values):
+    """The allocator the serving role preloads on a host of ``kind``, as site.yml passes it."""
+    name = 'inference_service_allocator'
+    if values.get(name) is None or str(values[name]).strip() == '':
+        name = '%s_allocator' % kind if kind in ('ascend', 'tpu') else None
+    allocator = _text(values, name).lower() if name else 'none'
+    if allocator not in ALLOCATORS:
+        raise DesiredError('%s is %r; use %s' % (name, values[name], ', '.join(ALLOCATORS)))
+    return allocator
 
 
 def desired_by_kind(values):

@@ -123,6 +123,16 @@ def test_audit_report(host, tmp_path):
     assert by_setting['kernel.sched_migration_cost_ns']['desired'] == '50000'
     assert by_setting['enabled']['status'] == 'unavailable' or by_setting['enabled']['desired'] == 'madvise'
     assert by_setting['vllm.service running']['status'] == 'ok'
+    # placed as its unit asks: the process's Cpus_allowed_list is the drop-in's CPUAffinity= (node 0)
+    node0 = host.file('/sys/devices/system/node/node0/cpulist').content_string.strip()
+    assert by_setting['vllm.service cpus']['status'] == 'ok', by_setting['vllm.service cpus']
+    assert by_setting['vllm.service cpus']['desired'] == node0
+    # jemalloc from the unit's LD_PRELOAD; root reads the server's maps only with CAP_SYS_PTRACE, which an
+    # unprivileged container does not give it
+    allocator = by_setting['vllm.service allocator_library']
+    assert 'libjemalloc' in allocator['desired'], allocator
+    readable = host.run('cat /proc/%s/maps' % host.check_output('systemctl show -p MainPID --value vllm.service')).rc == 0
+    assert allocator['status'] == ('ok' if readable else 'unavailable'), allocator
     # a container cannot apply kernel values: the report shows drift, and the switch makes it fail
     assert fleet['summary']['drift'] > 0
     with open(os.path.join(out, 'fleet-audit.html')) as f:

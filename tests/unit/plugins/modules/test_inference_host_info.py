@@ -12,6 +12,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _audi
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
+from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
 from ansible_collections.inference.host_tuning.plugins.modules import inference_host_info
 from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import fake_nvml, fake_nvml_lib  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
@@ -28,8 +29,10 @@ def no_nvml(monkeypatch):
     monkeypatch.setattr(_nvml, 'HAS_PYNVML', False)
 
 
-def systemd(host, monkeypatch, main_pid=PID, memlock='infinity', memlock_soft=None, booted=True):
-    """A host booted with systemd; ``systemctl show`` answers from the arguments."""
+def systemd(host, monkeypatch, main_pid=PID, memlock='infinity', memlock_soft=None, booted=True,
+            unit_props=None):
+    """A host booted with systemd; ``systemctl show`` answers from the arguments (``unit_props``: the
+    unit's other properties, printed when asked for, as systemctl prints an unset one: empty)."""
     if booted:
         host.mkdir('/run/systemd/system')
 
@@ -37,7 +40,12 @@ def systemd(host, monkeypatch, main_pid=PID, memlock='infinity', memlock_soft=No
         if argv[1:2] == ['show'] and '-p' in argv:
             return 0, 'DefaultLimitMEMLOCK=%s\nDefaultLimitMEMLOCKSoft=%s\n' % (memlock, memlock_soft or memlock), ''
         if argv[1:2] == ['show']:
-            return 0, 'MainPID=%d\nActiveState=%s\n' % (main_pid, 'active' if main_pid else 'inactive'), ''
+            out = 'MainPID=%d\nActiveState=%s\n' % (main_pid, 'active' if main_pid else 'inactive')
+            asked = [a for a in argv if a.startswith('--property=')][0][len('--property='):].split(',')
+            for prop in asked:
+                if prop not in ('MainPID', 'ActiveState'):
+                    out += '%s=%s\n' % (prop, (unit_props or {}).get(prop, ''))
+            return 0, out, ''
         return 0, '', ''
     return FakeCommands(bins=['systemctl'], handlers={'systemctl': systemctl}).install(monkeypatch)
 
@@ -268,10 +276,12 @@ def test_audit_memlock_without_pam_limits(fake_host, no_nvml):
 
 
 @pytest.mark.parametrize('cpus, libs, expected', [
-    ('0-15', (JEMALLOC,), [('vllm.service cpus', 'ok'), ('vllm.service allocator_library', 'ok')]),
-    ('0-31', (JEMALLOC,), [('vllm.service cpus', 'drift'), ('vllm.service allocator_library', 'ok')]),
+    ('0-15', (JEMALLOC,), [('vllm.service running', 'ok'), ('vllm.service cpus', 'ok'),
+                           ('vllm.service allocator_library', 'ok')]),
+    ('0-31', (JEMALLOC,), [('vllm.service running', 'ok'), ('vllm.service cpus', 'drift'),
+                           ('vllm.service allocator_library', 'ok')]),
     ('0-7,8-15', ('/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4',),
-     [('vllm.service cpus', 'ok'), ('vllm.service allocator_library', 'drift')]),
+     [('vllm.service running', 'ok'), ('vllm.service cpus', 'ok'), ('vllm.service allocator_library', 'drift')]),
 ])
 def test_audit_service(fake_host, no_nvml, monkeypatch, cpus, libs, expected):
     systemd(fake_host, monkeypatch)
@@ -285,8 +295,9 @@ def test_audit_service_not_running(fake_host, no_nvml, monkeypatch):
     systemd(fake_host, monkeypatch, main_pid=0)
     result = run_module(inference_host_info, {'detect': [], 'desired': {'service': {
         'unit': 'vllm.service', 'cpus': '0-15'}}})
-    assert _statuses(result) == [('vllm.service cpus', 'unavailable')]
-    assert 'not running' in result['audit'][0]['detail']
+    assert _statuses(result) == [('vllm.service running', 'drift'), ('vllm.service cpus', 'unavailable')]
+    assert result['audit'][0]['actual'] == 'inactive'
+    assert 'not running' in result['audit'][0]['detail'] and 'not running' in result['audit'][1]['detail']
 
 
 def test_audit_service_without_systemd(fake_host, no_nvml):
@@ -319,6 +330,8 @@ def test_audit_gpu_without_nvml(fake_host, no_nvml):
     ({'gpu': {'clocks': 'max'}}, 'desired.gpu'),
     ({'service': {'cpus': '0-3'}}, 'desired.service'),
     ({'service': {'unit': 'x.service', 'cpus': '3-1'}}, 'desired.service.cpus'),
+    ({'service': {'unit': 'x.service', 'allocator_library': 'libjemalloc.so.2'}},
+     'desired.service.allocator_library'),
     ({'clocks': 'max'}, 'unknown key(s) clocks'),
     ({'swap': 'off'}, 'desired.swap must be a dictionary'),
     ({'swap': {'state': 'off'}}, 'desired.swap must be a dictionary'),
@@ -439,3 +452,59 @@ def test_audit_swap_says_what_is_on_and_why_a_small_host_keeps_it(fake_host, no_
                       'status': 'ok',
                       'detail': '1007.1 GiB of RAM, less than min_ram_gib=2048: swap is left as it is '
                                 '(force turns it off)'}]
+
+
+UNIT_ENV = ('CUDA_DEVICE_ORDER=PCI_BUS_ID "MALLOC_CONF=background_thread:true,dirty_decay_ms:10000" '
+            'LD_PRELOAD=%s' % JEMALLOC)
+
+
+@pytest.mark.parametrize('props, cpus, libs, expected', [
+    # what the unit asks for, and the process has it (systemd 245+ prints ranges)
+    ({'CPUAffinity': '0-15', 'Environment': UNIT_ENV}, '0-15', (JEMALLOC,), ['ok', 'ok', 'ok']),
+    # older systemd prints every CPU
+    ({'CPUAffinity': ' '.join(str(c) for c in range(16)), 'Environment': UNIT_ENV}, '0-15', (JEMALLOC,),
+     ['ok', 'ok', 'ok']),
+    # the drop-ins changed but the process was not restarted
+    ({'CPUAffinity': '16-31', 'Environment': UNIT_ENV}, '0-15', (), ['ok', 'drift', 'drift']),
+    # the drop-ins are gone (or not loaded)
+    ({}, '0-31', (JEMALLOC,), ['ok', 'drift', 'drift']),
+])
+def test_audit_service_against_its_unit(fake_host, no_nvml, monkeypatch, props, cpus, libs, expected):
+    systemd(fake_host, monkeypatch, unit_props=props)
+    service_process(fake_host, cpus, libs)
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'service': {
+        'unit': 'vllm.service', 'cpus': 'unit', 'allocator_library': 'unit'}}})
+    assert [s for _k, s in _statuses(result)] == expected
+    items = result['audit']
+    if props:
+        assert items[1]['desired'] == _topology.format_cpulist(_audit.unit_cpulist(props['CPUAffinity']))
+        assert items[2]['desired'] == JEMALLOC
+        assert 'CPUAffinity= of vllm.service' in items[1]['detail']
+    else:
+        assert 'sets no CPUAffinity=' in items[1]['detail'] and 'no LD_PRELOAD' in items[2]['detail']
+    if expected[1] == 'drift' and props:
+        assert 'restart the unit' in items[1]['detail']
+
+
+def test_audit_service_maps_unreadable(fake_host, no_nvml, monkeypatch):
+    """Root without CAP_SYS_PTRACE (an unprivileged container) cannot read the server's maps."""
+    systemd(fake_host, monkeypatch, unit_props={'CPUAffinity': '0-15', 'Environment': UNIT_ENV})
+    service_process(fake_host)
+    fake_host.remove('/proc/%d/maps' % PID)
+    items = run_module(inference_host_info, {'detect': [], 'desired': {'service': {
+        'unit': 'vllm.service', 'allocator_library': 'unit'}}})['audit']
+    assert _statuses({'audit': items}) == [('vllm.service running', 'ok'),
+                                           ('vllm.service allocator_library', 'unavailable')]
+    assert 'CAP_SYS_PTRACE' in items[1]['detail']
+
+
+@pytest.mark.parametrize('environment, libs', [
+    ('', []),
+    ('A=1 B=2', []),
+    ('LD_PRELOAD=/a.so', ['/a.so']),
+    ('"LD_PRELOAD=/a.so /b.so" X=1', ['/a.so', '/b.so']),
+    ('LD_PRELOAD=/a.so:/b.so', ['/a.so', '/b.so']),
+    ('unbalanced "quote LD_PRELOAD=/a.so', ['/a.so']),
+])
+def test_unit_preload(environment, libs):
+    assert inference_host_info.unit_preload(environment) == libs

@@ -113,17 +113,42 @@ def test_gpu_settings_left_unset_are_not_audited():
         'persistence_mode': False, 'power_limit': 'max'}
 
 
-@pytest.mark.parametrize('overrides, service', [
-    ({}, None),
-    ({'inference_service_model': '/models/llama3-8b'}, {'unit': 'vllm.service'}),
+JEMALLOC = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'
+
+
+@pytest.mark.parametrize('overrides, by_kind', [
+    ({}, {}),
+    ({'inference_service_model': 'm', 'inference_service_state': 'absent'}, {}),
+    # placement from the unit everywhere; the allocator the Ascend and TPU roles hand the service
+    ({'inference_service_model': '/models/llama3-8b'},
+     {'nvidia': {'unit': 'vllm.service', 'cpus': 'unit'}, 'none': {'unit': 'vllm.service', 'cpus': 'unit'},
+      'ascend': {'unit': 'vllm.service', 'cpus': 'unit', 'allocator_library': 'unit'},
+      'tpu': {'unit': 'vllm.service', 'cpus': 'unit', 'allocator_library': 'unit'}}),
+    # the host's own allocator wins over the kind's; an explicit library is audited as that path
     ({'inference_service_command': ['/usr/bin/python3', 'serve.py'], 'inference_service_name': 'llm',
-      'inference_service_allocator_library': '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'},
-     {'unit': 'llm.service', 'allocator_library': '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'}),
-    ({'inference_service_model': 'm', 'inference_service_state': 'absent'}, None),
+      'inference_service_allocator': 'jemalloc', 'inference_service_allocator_library': JEMALLOC,
+      'inference_service_numa_bind': False},
+     dict((k, {'unit': 'llm.service', 'allocator_library': JEMALLOC}) for k in _audit_desired.KINDS)),
+    ({'inference_service_model': 'm', 'inference_service_allocator': 'none', 'inference_service_numa_bind': 'no'},
+     dict((k, {'unit': 'vllm.service'}) for k in _audit_desired.KINDS)),
+    ({'inference_service_model': 'm', 'ascend_allocator': 'none', 'tpu_allocator': 'jemalloc'},
+     {'nvidia': {'unit': 'vllm.service', 'cpus': 'unit'}, 'none': {'unit': 'vllm.service', 'cpus': 'unit'},
+      'ascend': {'unit': 'vllm.service', 'cpus': 'unit'},
+      'tpu': {'unit': 'vllm.service', 'cpus': 'unit', 'allocator_library': 'unit'}}),
 ])
-def test_the_service(overrides, service):
+def test_the_service(overrides, by_kind):
     for kind in _audit_desired.KINDS:
-        assert _audit_desired.desired_for(kind, _defaults(**overrides)).get('service') == service
+        desired = _audit_desired.desired_for(kind, _defaults(**overrides))
+        assert desired.get('service') == by_kind.get(kind), kind
+        assert _audit.validate(desired) == [], kind
+    assert _audit.FROM_UNIT == 'unit'
+
+
+def test_the_allocator_variables_are_checked():
+    with pytest.raises(_audit_desired.DesiredError, match="inference_service_allocator is 'mimalloc'; use jemalloc"):
+        _audit_desired.desired_for('nvidia', _defaults(inference_service_model='m', inference_service_allocator='mimalloc'))
+    with pytest.raises(_audit_desired.DesiredError, match="ascend_allocator is 'glibc'"):
+        _audit_desired.desired_for('ascend', _defaults(inference_service_model='m', ascend_allocator='glibc'))
 
 
 @pytest.mark.parametrize('overrides, message', [
