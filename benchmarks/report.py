@@ -114,7 +114,7 @@ def render(out, rows, args):
     add('Reproduce: `BENCH_HOSTS=%s BENCH_RUNS=%s BENCH_FORKS=%s make bench` (or `bash benchmarks/run.sh`). '
         'Fleet: %s fake-NVIDIA systemd containers, %s forks, connection `iht_bench_exec` (one `podman exec` per '
         'command, pipelining) for both sides; collection side `%s`, baseline `benchmarks/baseline/site.yml`. '
-        'Cells: median of %s run(s) (min-max). Raw rows: `benchmarks/results/%s/runs.tsv`.'
+        'Cells: median of %s run(s) (min-max). Raw rows: `benchmarks/results/%s/runs.tsv` on the machine that ran it (results are not committed).'
         % (args.hosts, args.runs, args.forks, args.hosts, args.forks, args.site, args.runs, os.path.basename(out)))
     add('')
     med = {}
