@@ -482,8 +482,8 @@ def read_service(module, desired):
             if len(fields) == 6 and fields[5].startswith('/') and fields[5] not in paths:
                 paths.append(fields[5].strip())
         actual['maps'] = paths
-    lib = desired.get('allocator_library')
-    libs = actual['unit_preload'] if lib == _audit.FROM_UNIT else [lib] if lib else []
+    wanted = desired.get('allocator_library')
+    libs = actual['unit_preload'] if wanted == _audit.FROM_UNIT else [wanted] if wanted else []
     for lib in libs:
         if lib.startswith('/'):
             actual['libraries_real'][lib] = _strip_root(os.path.realpath(_host.host_path(lib)))
