@@ -1,0 +1,379 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, inference.host_tuning contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""service_unit: the serving unit, its encoding, its refusals and the takeover, on the fake host."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+from ansible_collections.inference.host_tuning.plugins.modules import revert
+from ansible_collections.inference.host_tuning.plugins.modules import service_unit
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
+
+UNIT = '/etc/systemd/system/vllm.service'
+HEADER = ('# Managed by Ansible (inference.host_tuning.service_unit). Local edits are overwritten;\n'
+          '# remove with state=absent or playbooks/revert.yml to restore what was here before.\n')
+VLLM = {'name': 'vllm', 'python': '/usr/bin/python3', 'model': '/models/llama', 'served_model_name': 'llama3',
+        'max_model_len': 4096, 'enable_prefix_caching': True,
+        'environment': {'CUDA_DEVICE_ORDER': 'PCI_BUS_ID', 'OMP_NUM_THREADS': 8}}
+OPERATOR_UNIT = '[Unit]\nDescription=operator service\n\n[Service]\nExecStart=/usr/local/bin/mysvc --flag\n'
+
+
+def expected_vllm():
+    return HEADER + (
+        '\n'
+        '[Unit]\n'
+        'Description=LLM inference server (vllm)\n'
+        'Wants=network-online.target\n'
+        'After=network-online.target\n'
+        '\n'
+        '[Service]\n'
+        'Type=simple\n'
+        'User=inference\n'
+        'Group=inference\n'
+        'WorkingDirectory=/var/lib/inference\n'
+        'ExecStart="/usr/bin/python3" "-m" "vllm.entrypoints.openai.api_server" "--model" "/models/llama" '
+        '"--host" "127.0.0.1" "--port" "8000" "--gpu-memory-utilization" "0.9" "--tensor-parallel-size" "1" '
+        '"--dtype" "auto" "--served-model-name" "llama3" "--max-model-len" "4096" "--enable-prefix-caching"\n'
+        'Environment="CUDA_DEVICE_ORDER=PCI_BUS_ID"\n'
+        'Environment="OMP_NUM_THREADS=8"\n'
+        'LimitMEMLOCK=infinity\n'
+        'LimitNOFILE=1048576\n'
+        'Restart=on-failure\n'
+        'RestartSec=10\n'
+        'TimeoutStopSec=90\n'
+        'SyslogIdentifier=vllm\n'
+        '\n'
+        '[Install]\n'
+        'WantedBy=multi-user.target\n')
+
+
+@pytest.fixture
+def systemd(fake_host, monkeypatch):
+    """A booted systemd whose systemctl is recorded; is-enabled/is-active answer per ``state``."""
+    fake_host.mkdir('/run/systemd/system')
+    fake_host.mkdir('/var/lib')         # as on a real host: the ledger's directory goes, /var/lib stays
+    state = {'enabled': False, 'active': False}
+
+    def systemctl(argv):
+        if argv[1] == 'is-enabled':
+            return (0, 'enabled\n', '') if state['enabled'] else (1, 'disabled\n', '')
+        if argv[1] == 'is-active':
+            return (0, '', '') if state['active'] else (3, '', '')
+        return 0, '', ''
+
+    fake = FakeCommands(bins=['systemctl'], handlers={'systemctl': systemctl}).install(monkeypatch)
+    fake.state = state
+    return fake
+
+
+def tree(host):
+    """Every file, link and directory of the fake host with its bytes and mode: proves "nothing changed"."""
+    out = {}
+    for dirpath, dirs, files in os.walk(host.root):
+        for name in dirs + files:
+            full = os.path.join(dirpath, name)
+            st = os.lstat(full)
+            if os.path.islink(full):
+                data = 'link:' + os.readlink(full)
+            elif os.path.isdir(full):
+                data = 'dir'
+            else:
+                with open(full, 'rb') as f:
+                    data = f.read()
+            out[os.path.relpath(full, host.root)] = (data, st.st_mode)
+    return out
+
+
+def ledger(host):
+    return json.loads(host.read(_ledger.LEDGER_PATH)) if host.exists(_ledger.LEDGER_PATH) else {}
+
+
+def run(args, **kw):
+    return run_module(service_unit, args, **kw)
+
+
+def fail(args, **kw):
+    return fail_module(service_unit, args, **kw)
+
+
+def test_vllm_unit_exact_recorded_reloaded_and_idempotent(fake_host, systemd):
+    r = run(VLLM)
+    assert r['changed'] is True
+    assert fake_host.read(UNIT) == expected_vllm()
+    assert os.stat(fake_host.path(UNIT)).st_mode & 0o7777 == 0o644
+    assert r['diff']['before'] == '' and r['diff']['after'] == expected_vllm()
+    assert r['argv'][:3] == ['/usr/bin/python3', '-m', 'vllm.entrypoints.openai.api_server']
+    assert (r['unit'], r['path'], r['original_recorded'], r['daemon_reloaded']) == (
+        'vllm.service', UNIT, False, True)
+    assert systemd.names() == ['systemctl daemon-reload']
+    rec = ledger(fake_host)['files'][UNIT]
+    assert (rec['owner'], rec['existed']) == ('service_unit', False)
+    systemd.calls[:] = []
+    again = run(VLLM)
+    assert again['changed'] is False and systemd.calls == []
+    assert run(VLLM, check=True)['changed'] is False
+
+
+def test_check_mode_predicts_and_writes_nothing(fake_host, systemd):
+    before = tree(fake_host)
+    r = run(VLLM, check=True)
+    assert r['changed'] is True and r['diff']['after'] == expected_vllm()
+    assert tree(fake_host) == before and systemd.calls == []
+
+
+@pytest.mark.parametrize('args, line', [
+    # every word one quoted argument; quotes and backslashes escaped, % and $ doubled
+    ({'command': ['/usr/bin/env', 'a b', 'say "hi"', '50%', '$HOME', 'back\\slash', 'end\\']},
+     'ExecStart="/usr/bin/env" "a b" "say \\"hi\\"" "50%%" "$$HOME" "back\\\\slash" "end\\\\"'),
+    ({'command': ['server', '--opt=%h']}, 'ExecStart="server" "--opt=%%h"'),
+    ({'model': 'org/model name', 'extra_args': ['--kv-cache-dtype', 'fp8', '--x=${PATH}']},
+     '"--model" "org/model name"'),
+    ({'model': 'm', 'extra_args': ['--x=${PATH}']}, '"--x=$${PATH}"'),
+    ({'model': 'm', 'environment': {'HF_TOKEN': 'a"b\\c%d$e f'}}, 'Environment="HF_TOKEN=a\\"b\\\\c%%d$e f"'),
+    ({'model': 'm', 'environment': {'RATIO': 0.5, 'N': 3}}, 'Environment="RATIO=0.5"'),
+    ({'model': 'm', 'description': 'Serving 100% of "traffic"'}, 'Description=Serving 100%% of "traffic" (vllm)'),
+    ({'model': 'm', 'shm_size': '64G'}, 'TemporaryFileSystem=/dev/shm:size=64G,mode=1777'),
+    ({'model': 'm', 'shm_size': '50%'}, 'TemporaryFileSystem=/dev/shm:size=50%%,mode=1777'),
+    ({'model': 'm', 'host': ''}, '"--model" "m" "--port" "8000"'),
+    ({'model': 'm', 'host': '::'}, '"--host" "::"'),
+    ({'model': 'm', 'enable_prefix_caching': False, 'quantization': 'fp8', 'max_num_seqs': 64,
+      'max_num_batched_tokens': 8192},
+     '"--max-num-seqs" "64" "--max-num-batched-tokens" "8192" "--no-enable-prefix-caching" "--quantization" "fp8"'),
+    ({'name': 'tgi.service', 'command': ['/bin/true'], 'port': 8080}, 'SyslogIdentifier=tgi'),
+])
+def test_values_are_encoded_not_interpreted(fake_host, systemd, args, line):
+    a = {'name': 'vllm'}
+    a.update(args)
+    r = run(a)
+    content = fake_host.read(r['path'])
+    assert line in content
+    # one line per setting: nothing added a line
+    assert [ln.split('=', 1)[0] for ln in content.splitlines() if '=' in ln and not ln.startswith('#')][:8] == [
+        'Description', 'Wants', 'After', 'Type', 'User', 'Group', 'WorkingDirectory', 'ExecStart']
+
+
+BAD = [
+    # control characters, line and paragraph separators, in every kind of value
+    ('environment[HF_HOME]', {'environment': {'HF_HOME': '/models\nExecStartPre=+/bin/sh -c id'}}),
+    ('environment[HF_HOME]', {'environment': {'HF_HOME': '/models\rExecStartPre=+/bin/id'}}),
+    ('environment[HF_HOME]', {'environment': {'HF_HOME': 'a\x00b'}}),
+    ('environment[HF_HOME]', {'environment': {'HF_HOME': 'a\u2028ExecStartPre=+/bin/id'}}),
+    ('environment[HF_HOME]', {'environment': {'HF_HOME': 'a\x85b'}}),
+    ('environment[HF_HOME]', {'environment': {'HF_HOME': 'a\tb'}}),
+    ('environment key', {'environment': {'A\nExecStartPre=+/bin/id': 'x'}}),
+    ('environment key', {'environment': {'A B': 'x'}}),
+    ('environment key', {'environment': {'1A': 'x'}}),
+    ('environment key', {'environment': {'A"B': 'x'}}),
+    ('environment key', {'environment': {'A$B': 'x'}}),
+    ('environment[DEBUG]', {'environment': {'DEBUG': True}}),
+    ('environment[DEBUG]', {'environment': {'DEBUG': None}}),
+    ('environment[DEBUG]', {'environment': {'DEBUG': ['a']}}),
+    ('extra_args[1]', {'extra_args': ['--x', '1\nExecStartPre=+/bin/id']}),
+    ('extra_args[0]', {'extra_args': ['a\rb']}),
+    ('extra_args[0]', {'extra_args': ['a\u2029b']}),
+    ('extra_args[0]', {'extra_args': ['a\x1bb']}),
+    ('command[1]', {'model': None, 'command': ['/bin/server', 'x\ny']}),
+    ('command[0]', {'model': None, 'command': ['/bin/server\t']}),
+    ('command', {'model': None, 'command': ['+/bin/sh', '-c', 'id']}),
+    ('command', {'model': None, 'command': ['-/bin/true']}),
+    ('command', {'model': None, 'command': ['!!/bin/true']}),
+    ('command', {'model': None, 'command': ['/bin/my server']}),
+    ('command', {'model': None, 'command': ['/bin/$X']}),
+    ('command', {'model': None, 'command': ['"/bin/x"']}),
+    ('command', {'model': 'm', 'command': ['/bin/true']}),
+    ('model', {'model': None}),
+    ('model', {'model': 'm\nExecStartPre=+/bin/id'}),
+    ('model', {'model': '--trust-remote-code'}),
+    ('model', {'model': ' m'}),
+    ('served_model_name', {'served_model_name': 'x\u0085y'}),
+    ('served_model_name', {'served_model_name': '--api-key'}),
+    ('shm_size', {'shm_size': '64G\nExecStartPre=+/bin/id'}),
+    ('shm_size', {'shm_size': '64G,mode=0777'}),
+    ('shm_size', {'shm_size': '64GB'}),
+    ('shm_size', {'shm_size': '0'}),
+    ('shm_size', {'shm_size': '101%'}),
+    ('shm_size', {'shm_size': '64 G'}),
+    ('shm_size', {'shm_size': '-1G'}),
+    ('shm_size', {'shm_size': '"64G"'}),
+    ('shm_size', {'shm_size': '64G\\'}),
+    ('description', {'description': 'server\\'}),
+    ('description', {'description': 'server\nExecStartPre=+/bin/id'}),
+    ('description', {'description': ' server'}),
+    ('user', {'user': 'root\nExecStartPre=+/bin/id'}),
+    ('user', {'user': 'in"ference'}),
+    ('user', {'user': "in'ference"}),
+    ('user', {'user': 'in%n'}),
+    ('user', {'user': '$USER'}),
+    ('user', {'user': 'a' * 33}),
+    ('user', {'user': ''}),
+    ('group', {'group': 'grp\\'}),
+    ('group', {'group': 'a b'}),
+    ('working_directory', {'working_directory': 'var/lib/inference'}),
+    ('working_directory', {'working_directory': '/var/lib/../../etc'}),
+    ('working_directory', {'working_directory': '/var/lib/%h'}),
+    ('working_directory', {'working_directory': '/var/lib/$HOME'}),
+    ('working_directory', {'working_directory': '/var/lib/x\n'}),
+    ('working_directory', {'working_directory': '/var/lib/x\\'}),
+    ('python', {'python': '/opt/$VENV/bin/python3'}),
+    ('python', {'python': '+/usr/bin/python3'}),
+    ('host', {'host': '-h'}),
+    ('host', {'host': '0.0.0.0\n'}),
+    ('host', {'host': 'a"b'}),
+    ('dtype', {'dtype': 'auto --trust-remote-code'}),
+    ('quantization', {'quantization': '--x'}),
+    ('quantization', {'quantization': 'fp8%'}),
+    # names: paths, "..", trailing newline, specifiers, quotes
+    ('name', {'name': '../../../usr/local/pwn'}),
+    ('name', {'name': 'a/b'}),
+    ('name', {'name': '/etc/systemd/system/vllm'}),
+    ('name', {'name': 'vllm..x'}),
+    ('name', {'name': '..'}),
+    ('name', {'name': '.hidden'}),
+    ('name', {'name': 'vllm\n'}),
+    ('name', {'name': 'vllm\nx'}),
+    ('name', {'name': 'vllm\\'}),
+    ('name', {'name': 'v%n'}),
+    ('name', {'name': 'v$x'}),
+    ('name', {'name': 'v"x'}),
+    ('name', {'name': 'tmpl@'}),
+    ('name', {'name': 'a b'}),
+    ('name', {'name': ''}),
+    # numbers out of range
+    ('port', {'port': 70000}),
+    ('port', {'port': 0}),
+    ('port', {'port': -1}),
+    ('port', {'port': 65536, 'model': None, 'command': ['/bin/true']}),
+    ('limit_nofile', {'limit_nofile': 0}),
+    ('restart_sec', {'restart_sec': -1}),
+    ('timeout_stop_sec', {'timeout_stop_sec': -5}),
+    ('gpu_memory_utilization', {'gpu_memory_utilization': 0.0}),
+    ('gpu_memory_utilization', {'gpu_memory_utilization': 1.5}),
+    ('tensor_parallel_size', {'tensor_parallel_size': 0}),
+    ('max_model_len', {'max_model_len': -1}),
+    ('max_num_seqs', {'max_num_seqs': -2}),
+]
+
+
+@pytest.mark.parametrize('option, args', BAD, ids=['%s-%d' % (b[0], i) for i, b in enumerate(BAD)])
+def test_bad_input_changes_nothing(fake_host, systemd, option, args):
+    run(VLLM)                       # a unit and a ledger are there: neither may change
+    systemd.calls[:] = []
+    before = tree(fake_host)
+    a = dict(VLLM)
+    a.update(args)
+    r = fail(a)
+    assert r['msg'].startswith('Nothing was changed: %s' % option), r['msg']
+    assert tree(fake_host) == before
+    assert systemd.calls == []
+    # check mode refuses the same way
+    assert fail(a, check=True)['msg'] == r['msg']
+
+
+def test_bad_state_is_refused_by_the_spec(fake_host, systemd):
+    r = fail(dict(VLLM, state='gone'))
+    assert 'state' in r['msg']
+
+
+def test_operator_unit_is_refused_without_takeover(fake_host, systemd):
+    fake_host.write('/etc/systemd/system/mysvc.service', OPERATOR_UNIT, mode=0o640)
+    before = tree(fake_host)
+    args = {'name': 'mysvc', 'command': ['/usr/local/bin/mysvc']}
+    for check in (False, True):
+        r = fail(args, check=check)
+        assert r['msg'].startswith('Nothing was changed: /etc/systemd/system/mysvc.service exists and was not written')
+        assert 'takeover' in r['msg']
+    assert tree(fake_host) == before and systemd.calls == []
+    # absent leaves someone else's unit alone
+    r = run({'name': 'mysvc', 'state': 'absent'})
+    assert r['changed'] is False
+    assert tree(fake_host) == before and systemd.calls == []
+
+
+def _take_over(fake_host):
+    path = '/etc/systemd/system/mysvc.service'
+    fake_host.write(path, OPERATOR_UNIT, mode=0o640)
+    before = tree(fake_host)
+    args = {'name': 'mysvc', 'command': ['/usr/local/bin/mysvc', '--serve'], 'takeover': True}
+    r = run(args)
+    assert r['changed'] is True and r['original_recorded'] is True
+    assert fake_host.read(path).startswith(HEADER)
+    assert 'ExecStart="/usr/local/bin/mysvc" "--serve"\n' in fake_host.read(path)
+    rec = ledger(fake_host)['files'][path]
+    assert (rec['owner'], rec['existed'], rec['mode']) == ('service_unit', True, 0o640)
+    # ours now: no takeover needed any more, and idempotent
+    again = run(dict(args, takeover=False))
+    assert again['changed'] is False and again['original_recorded'] is True
+    return path, before
+
+
+def test_takeover_records_and_absent_restores_byte_for_byte(fake_host, systemd):
+    path, before = _take_over(fake_host)
+    systemd.calls[:] = []
+    r = run({'name': 'mysvc', 'state': 'absent'})
+    assert r['changed'] is True
+    assert r['diff']['after'] == OPERATOR_UNIT
+    assert tree(fake_host) == before                 # content, mode; no ledger left
+    # the operator's unit is restored, not stopped or disabled
+    assert systemd.names() == ['systemctl daemon-reload']
+    assert run({'name': 'mysvc', 'state': 'absent'})['changed'] is False
+
+
+def test_takeover_is_restored_by_revert(fake_host, systemd):
+    path, before = _take_over(fake_host)
+    r = run_module(revert, {})
+    assert {'path': path, 'owner': 'service_unit', 'action': 'restored'} in r['files']
+    assert tree(fake_host) == before
+
+
+def test_absent_stops_disables_and_removes_our_unit(fake_host, systemd):
+    before = tree(fake_host)
+    run(VLLM)
+    systemd.state.update(enabled=True, active=True)
+    systemd.calls[:] = []
+    r = run({'name': 'vllm', 'state': 'absent'}, check=True)
+    assert r['changed'] is True and fake_host.exists(UNIT)
+    assert [c for c in systemd.names() if 'is-' not in c] == []
+    r = run({'name': 'vllm', 'state': 'absent'})
+    assert r['changed'] is True and r['stopped'] is True and r['daemon_reloaded'] is True
+    assert 'systemctl disable --now vllm.service' in systemd.names()
+    assert not fake_host.exists(UNIT)
+    systemd.state.update(enabled=False, active=False)
+    assert tree(fake_host) == before
+
+
+def test_our_unit_without_a_record_is_ours(fake_host, systemd):
+    """A unit carrying this module's header is ours even when the ledger lost its record."""
+    fake_host.write(UNIT, HEADER + '[Service]\nExecStart=/bin/old\n')
+    r = run(VLLM)
+    assert r['changed'] is True and fake_host.read(UNIT) == expected_vllm()
+    run({'name': 'vllm', 'state': 'absent'})
+    assert not fake_host.exists(UNIT)
+    assert not fake_host.exists(_ledger.LEDGER_PATH)
+
+
+def test_a_link_or_directory_at_the_unit_path_is_refused(fake_host, systemd):
+    fake_host.write('/etc/systemd/system/real.service', OPERATOR_UNIT)
+    fake_host.symlink('real.service', UNIT)
+    before = tree(fake_host)
+    r = fail(dict(VLLM, takeover=True))
+    assert r['msg'].startswith('Nothing was changed: %s is a symbolic link' % UNIT)
+    assert tree(fake_host) == before
+    fake_host.mkdir('/etc/systemd/system/dir.service')
+    before = tree(fake_host)
+    r = fail(dict(VLLM, name='dir', takeover=True))
+    assert r['msg'].startswith('Nothing was changed: /etc/systemd/system/dir.service is a directory')
+    assert tree(fake_host) == before
+
+
+def test_without_systemd_nothing_is_reloaded(fake_host, monkeypatch):
+    fake = FakeCommands(bins=[]).install(monkeypatch)
+    r = run(VLLM)
+    assert r['changed'] is True and r['daemon_reloaded'] is False and fake.calls == []
