@@ -28,7 +28,6 @@ OPERATOR_UNIT = '[Unit]\nDescription=operator service\n\n[Service]\nExecStart=/u
 
 def expected_vllm():
     return HEADER + (
-        '\n'
         '[Unit]\n'
         'Description=LLM inference server (vllm)\n'
         'Wants=network-online.target\n'
@@ -42,8 +41,8 @@ def expected_vllm():
         'ExecStart="/usr/bin/python3" "-m" "vllm.entrypoints.openai.api_server" "--model" "/models/llama" '
         '"--host" "127.0.0.1" "--port" "8000" "--gpu-memory-utilization" "0.9" "--tensor-parallel-size" "1" '
         '"--dtype" "auto" "--served-model-name" "llama3" "--max-model-len" "4096" "--enable-prefix-caching"\n'
-        'Environment="CUDA_DEVICE_ORDER=PCI_BUS_ID"\n'
-        'Environment="OMP_NUM_THREADS=8"\n'
+        'Environment=CUDA_DEVICE_ORDER=PCI_BUS_ID\n'
+        'Environment=OMP_NUM_THREADS=8\n'
         'LimitMEMLOCK=infinity\n'
         'LimitNOFILE=1048576\n'
         'Restart=on-failure\n'
@@ -138,7 +137,7 @@ def test_check_mode_predicts_and_writes_nothing(fake_host, systemd):
      '"--model" "org/model name"'),
     ({'model': 'm', 'extra_args': ['--x=${PATH}']}, '"--x=$${PATH}"'),
     ({'model': 'm', 'environment': {'HF_TOKEN': 'a"b\\c%d$e f'}}, 'Environment="HF_TOKEN=a\\"b\\\\c%%d$e f"'),
-    ({'model': 'm', 'environment': {'RATIO': 0.5, 'N': 3}}, 'Environment="RATIO=0.5"'),
+    ({'model': 'm', 'environment': {'RATIO': 0.5, 'N': 3}}, 'Environment=RATIO=0.5'),
     ({'model': 'm', 'description': 'Serving 100% of "traffic"'}, 'Description=Serving 100%% of "traffic" (vllm)'),
     ({'model': 'm', 'shm_size': '64G'}, 'TemporaryFileSystem=/dev/shm:size=64G,mode=1777'),
     ({'model': 'm', 'shm_size': '50%'}, 'TemporaryFileSystem=/dev/shm:size=50%%,mode=1777'),
