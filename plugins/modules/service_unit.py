@@ -173,8 +173,8 @@ attributes:
 extends_documentation_fragment:
   - inference.host_tuning.attributes
 notes:
-  - With O(state=absent) after a takeover, the original unit file comes back; the role stops and disables the
-    service before, so an operator starts or enables the original again if it ran before.
+  - With O(state=absent) after a takeover, the original unit file comes back byte for byte; whether the service is
+    enabled is not recorded, so it stays as it is then (the role does not disable a unit it took over).
 seealso:
   - module: inference.host_tuning.numa_bind
   - module: inference.host_tuning.allocator_preload
@@ -248,6 +248,13 @@ daemon_reloaded:
   sample: true
 stopped:
   description: Whether O(state=absent) stopped and disabled the service before removing its unit.
+  returned: when O(state=absent)
+  type: bool
+  sample: false
+restarted:
+  description:
+    - Whether O(state=absent) restarted the service after putting back the original of a unit it had taken over
+      (only when the service was running, so that it runs as its original unit says).
   returned: when O(state=absent)
   type: bool
   sample: false
@@ -480,13 +487,15 @@ def absent(module, spec):
         desired = None if ours(desired) else desired
     else:
         desired = None if ours(current) else current
-    result = dict(changed=current != desired, unit=spec.unit, path=spec.path, daemon_reloaded=False, stopped=False)
+    result = dict(changed=current != desired, unit=spec.unit, path=spec.path, daemon_reloaded=False,
+                  stopped=False, restarted=False)
     if module._diff:
         result['diff'] = _files.file_diff(spec.path, current, desired)
     if module.check_mode or (rec is None and not result['changed']):
         module.exit_json(**result)
-    if current is not None and desired is None and _systemd.booted(module):
-        systemctl = _systemd.Systemctl(module)
+    booted = _systemd.booted(module)
+    systemctl = _systemd.Systemctl(module) if booted else None
+    if current is not None and desired is None and booted:
         if systemctl.is_enabled(spec.unit) or systemctl.is_active(spec.unit):
             systemctl.run('disable', '--now', spec.unit)
             result['stopped'] = result['changed'] = True
@@ -495,8 +504,13 @@ def absent(module, spec):
     if ours(_host.read_for_diff(spec.path)):
         _files.remove(spec.path)
     ledger.save()
-    if result['changed']:
-        result['daemon_reloaded'] = daemon_reload(module)
+    if result['changed'] and booted:
+        systemctl.daemon_reload()
+        result['daemon_reloaded'] = True
+        # A unit taken over runs our command until it restarts: a running one restarts as its original.
+        if desired is not None and current != desired and systemctl.is_active(spec.unit):
+            systemctl.run('try-restart', spec.unit)
+            result['restarted'] = True
     module.exit_json(**result)
 
 

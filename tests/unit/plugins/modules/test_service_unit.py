@@ -320,9 +320,21 @@ def test_takeover_records_and_absent_restores_byte_for_byte(fake_host, systemd):
     assert r['changed'] is True
     assert r['diff']['after'] == OPERATOR_UNIT
     assert tree(fake_host) == before                 # content, mode; no ledger left
-    # the operator's unit is restored, not stopped or disabled
-    assert systemd.names() == ['systemctl daemon-reload']
+    # the operator's unit is restored, not stopped or disabled (and not started: it was not running)
+    assert systemd.names() == ['systemctl daemon-reload', 'systemctl is-active --quiet mysvc.service']
+    assert r['restarted'] is False and r['stopped'] is False
     assert run({'name': 'mysvc', 'state': 'absent'})['changed'] is False
+
+
+def test_a_running_service_restarts_as_its_restored_original(fake_host, systemd):
+    _take_over(fake_host)
+    systemd.state.update(enabled=True, active=True)
+    systemd.calls[:] = []
+    r = run({'name': 'mysvc', 'state': 'absent'})
+    assert r['restarted'] is True and r['stopped'] is False
+    assert systemd.names() == ['systemctl daemon-reload', 'systemctl is-active --quiet mysvc.service',
+                               'systemctl try-restart mysvc.service']
+    assert fake_host.read('/etc/systemd/system/mysvc.service') == OPERATOR_UNIT
 
 
 def test_takeover_is_restored_by_revert(fake_host, systemd):
