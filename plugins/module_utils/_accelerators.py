@@ -66,9 +66,9 @@ TPU_MODELS = {
 TPU_V2_V3 = '0x0027'
 TPU_V2_V3_SUBSYSTEMS = {'0x004e': 'TPU v2', '0x004f': 'TPU v3'}
 
-_DAVINCI = re.compile(r'^davinci(\d+)$')
-_ACCEL = re.compile(r'^accel(\d+)$')
-_NUMBER = re.compile(r'^(\d+)$')
+_DAVINCI = re.compile(r'^davinci(\d+)\Z')
+_ACCEL = re.compile(r'^accel(\d+)\Z')
+_NUMBER = re.compile(r'^(\d+)\Z')
 
 
 class _Roots(object):

@@ -26,6 +26,7 @@ import re
 import sys
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
 LIBRARIES = {
@@ -68,9 +69,9 @@ TCMALLOC_DEFAULTS = [
     ('TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD', '107374182400'),
 ]
 
-_LDCONFIG_LINE = re.compile(r'^\s*(\S+)\s+\(([^)]*)\)\s+=>\s+(/\S+)\s*$')
-_ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
-_CONF_KEY = re.compile(r'^[A-Za-z_][A-Za-z0-9_.]*$')
+_LDCONFIG_LINE = re.compile(r'^\s*(\S+)\s+\(([^)]*)\)\s+=>\s+(/\S+)\s*\Z')
+_ENV_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*\Z')
+_CONF_KEY = re.compile(r'^[A-Za-z_][A-Za-z0-9_.]*\Z')
 
 
 class AllocatorError(Exception):
@@ -180,15 +181,6 @@ def owned_variable(name):
 
 
 # -- rendering -----------------------------------------------------------------
-def systemd_environment(name, value):
-    """A value for ``Environment=`` (quoted when needed; ``%`` escaped for systemd specifiers)."""
-    value = value.replace('%', '%%')
-    assignment = '%s=%s' % (name, value)
-    if re.search(r'[\s"\\]', assignment):
-        return '"%s"' % assignment.replace('\\', '\\\\').replace('"', '\\"')
-    return assignment
-
-
 def env_file_content(current, env, owner):
     """An environment file with ``env`` set and everything else in it kept."""
     header = _files.header(owner).splitlines()
@@ -202,7 +194,7 @@ def env_file_content(current, env, owner):
         if '=' in line and not line.lstrip().startswith('#') and owned_variable(name):
             continue
         kept.append(line)
-    lines = kept + header + ['%s=%s' % kv for kv in env]
+    lines = kept + header + [_formats.env_file_line(k, v, 'tunables') for k, v in env]
     return '\n'.join(lines) + '\n'
 
 

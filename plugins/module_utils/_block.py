@@ -11,6 +11,7 @@ import fnmatch
 import re
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
 BLOCK_DIR = '/sys/block'
@@ -18,7 +19,7 @@ SCHEDULERS = ('none', 'mq-deadline', 'kyber', 'bfq')
 
 #: Kernel-name globs: the characters udev's KERNEL== and fnmatch agree on.
 #: Quotes, "|", "/", "," and white space would change the rule's meaning.
-GLOB_RE = re.compile(r'^[A-Za-z0-9_.:*?!\[\]-]+$')
+GLOB_RE = re.compile(r'[A-Za-z0-9_.:*?!\[\]-]+\Z')
 
 
 def glob_error(glob):
@@ -57,10 +58,13 @@ def render_scheduler_rule(owner, scheduler, globs):
     udev matches KERNEL== with fnmatch(3) like the module does in /sys/block; the
     ``ENV{DEVTYPE}=="disk"`` match keeps partitions (which have no queue) out.
     """
-    lines = [_files.header(owner).rstrip('\n')]
+    lines = _formats.comment_lines(_files.header(owner))
     for glob in globs:
-        lines.append('ACTION=="add|change", SUBSYSTEM=="block", ENV{DEVTYPE}=="disk", KERNEL=="%s", '
-                     'ATTR{queue/scheduler}="%s"' % (glob, scheduler))
+        if glob_error(glob):
+            raise _formats.FormatError('devices', glob_error(glob))
+        lines.append(_formats.udev_rule([('ACTION', '==', 'add|change'), ('SUBSYSTEM', '==', 'block'),
+                                         ('ENV{DEVTYPE}', '==', 'disk'), ('KERNEL', '==', glob),
+                                         ('ATTR{queue/scheduler}', '=', scheduler)], 'devices'))
     return '\n'.join(lines) + '\n'
 
 

@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
 METHODS = ('grub_d', 'grubby', 'file')
@@ -59,6 +60,8 @@ def running(groups):
 
 
 def render_grub_d(owner, params):
+    """The GRUB drop-in (a shell fragment update-grub sources): only checked kernel parameters go in."""
+    params = [_formats.kernel_param(p, 'kernel parameter') for p in params]
     return _files.header(owner) + 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT %s"\n' % ' '.join(params)
 
 
@@ -157,7 +160,7 @@ class CmdlineFile(_FileMethod):
         self.path = path
 
     def content(self, params):
-        return ' '.join(params) + '\n'
+        return ' '.join(_formats.kernel_param(p, 'kernel parameter') for p in params) + '\n'
 
 
 class GrubD(_FileMethod):

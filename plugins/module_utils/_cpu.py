@@ -10,6 +10,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 
@@ -17,7 +18,7 @@ CPU_DIR = '/sys/devices/system/cpu'
 GOVERNOR_UNIT = 'inference-cpu-governor.service'
 
 #: cpufreq governor names (performance, schedutil, ondemand...): they go into a unit's shell line.
-GOVERNOR_RE = re.compile(r'^[a-z][a-z0-9_]{0,31}$')
+GOVERNOR_RE = re.compile(r'^[a-z][a-z0-9_]{0,31}\Z')
 
 
 def governor_path(cpu):
@@ -28,7 +29,7 @@ def cpufreq_cpus():
     """Numbers of the CPUs that have a cpufreq governor, in order."""
     cpus = []
     for name in _host.listdir(CPU_DIR):
-        m = re.match(r'^cpu(\d+)$', name)
+        m = re.match(r'^cpu(\d+)\Z', name)
         if m and _host.exists(governor_path(int(m.group(1)))):
             cpus.append(int(m.group(1)))
     return sorted(cpus)
@@ -52,19 +53,17 @@ def render_governor_unit(governor, owner):
     """A oneshot unit that writes ``governor`` to every CPU's cpufreq at boot."""
     script = ("for f in %s/cpu[0-9]*/cpufreq/scaling_governor; do "
               "[ -w \"$$f\" ] && echo %s > \"$$f\"; done; exit 0" % (CPU_DIR, governor))
-    return ''.join([
-        _files.header(owner),
-        _systemd.render_section('Unit', [
+    return _formats.unit([
+        ('Unit', [
             ('Description', 'Set the CPU frequency governor to %s (inference.host_tuning)' % governor),
             ('ConditionPathExists', '%s/cpu0/cpufreq' % CPU_DIR),
             ('After', 'systemd-modules-load.service'),
         ]),
-        '\n',
-        _systemd.render_section('Service', [
+        ('Service', [
             ('Type', 'oneshot'),
             ('RemainAfterExit', 'yes'),
-            ('ExecStart', "/bin/sh -c '%s'" % script),
+            # the script is ours, already escaped for systemd ($$); the governor is one of the kernel's names
+            ('ExecStart', _formats.Verbatim("/bin/sh -c '%s'" % script)),
         ]),
-        '\n',
-        _systemd.render_section('Install', [('WantedBy', 'multi-user.target')]),
-    ])
+        ('Install', [('WantedBy', 'multi-user.target')]),
+    ], header=_files.header(owner))

@@ -13,12 +13,17 @@ in the ledger first so ``state: absent`` and ``revert.yml`` can put it back.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import os
 import tempfile
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+
+#: Host paths this process has written or removed, so an error can say what was already done.
+WRITTEN = []
 
 HEADER = (
     '# Managed by Ansible (inference.host_tuning.%s). Local edits are overwritten;\n'
@@ -30,30 +35,49 @@ def header(owner):
     return HEADER % owner
 
 
+def make_dirs(path, mode=0o755):
+    """Create the host directory ``path`` and its missing parents with exactly ``mode`` (umask ignored)."""
+    full = _host.host_path(path)
+    missing = []
+    while not os.path.isdir(full):
+        missing.append(full)
+        parent = os.path.dirname(full)
+        if parent == full:
+            break
+        full = parent
+    for directory in reversed(missing):
+        os.mkdir(directory, 0o700)
+        os.chmod(directory, mode)
+
+
 def atomic_write(module, path, content, mode=0o644):
     """Write ``content`` to the host path through a temp file in the same directory.
 
     The file is either the old one or the new one, never a half-written one.
-    Ownership and mode of an existing file are kept; new files get ``mode``.
+    Ownership and mode of an existing file are kept; a new file gets exactly ``mode``
+    (the temp file is created 0600 and keeps that until it is in place, whatever the umask).
     """
     full = _host.host_path(path)
     directory = os.path.dirname(full)
     if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
+        make_dirs(os.path.dirname(path))
+    existed = os.path.exists(full)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.%s.' % os.path.basename(full))
     try:
         with os.fdopen(fd, 'wb') as f:
             f.write(to_bytes(content))
-        if os.path.exists(full):
+        if existed:
             st = os.stat(full)
-            os.chmod(tmp, st.st_mode & 0o7777)
+            mode = st.st_mode & 0o7777
             try:
                 os.chown(tmp, st.st_uid, st.st_gid)
             except OSError:
                 pass
-        else:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode & 0o600 if not existed else mode)
         module.atomic_move(tmp, full, unsafe_writes=False)
+        WRITTEN.append(path)
+        # atomic_move gives a new file the umask's default mode: set the one asked for.
+        os.chmod(full, mode)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -63,8 +87,23 @@ def remove(path):
     full = _host.host_path(path)
     if os.path.lexists(full):
         os.unlink(full)
+        WRITTEN.append(path)
         return True
     return False
+
+
+@contextlib.contextmanager
+def refusals(module):
+    """Turn a refused value (``_formats.FormatError``) or a file that cannot be handled
+    (``_host.FileError``) into a clean failure that says whether anything was written before."""
+    start = len(WRITTEN)
+    try:
+        yield
+    except (_formats.FormatError, _host.FileError) as e:
+        written = WRITTEN[start:]
+        if written:
+            module.fail_json(msg='Stopped: %s. Already written before this: %s' % (e, ', '.join(sorted(set(written)))))
+        module.fail_json(msg='Nothing was changed: %s' % e)
 
 
 def file_diff(path, before, after):
@@ -78,13 +117,22 @@ def file_diff(path, before, after):
 
 
 class ManagedFile(object):
-    """One file on the host, compared against desired content (``None``: absent)."""
+    """One file on the host, compared against desired content (``None``: absent).
+
+    Reading it raises ``_host.FileError`` when something is there that is not a UTF-8 regular
+    file (it is never taken for absent), and a symbolic link is refused: replacing it would turn
+    someone's link into a copy.
+    """
 
     def __init__(self, path, desired, mode=0o644):
         self.path = path
         self.desired = desired
         self.mode = mode
-        self.current = _host.read(path)
+        if os.path.islink(_host.host_path(path)) and desired is not None:
+            raise _host.FileError(path, 'is a symbolic link (to %s); this collection does not replace links. Point '
+                                        'the option at the file itself or replace the link by the file'
+                                  % os.readlink(_host.host_path(path)))
+        self.current = _host.read_text_file(path)
 
     @property
     def changed(self):
@@ -94,15 +142,23 @@ class ManagedFile(object):
         return file_diff(self.path, self.current, self.desired)
 
     def apply(self, module, ledger=None, owner=None):
-        """Make the host file match; returns True when something was written."""
+        """Make the host file match; returns True when something was written.
+
+        The original is recorded first; a write that fails takes its new record back, so the
+        ledger never claims a change that did not happen.
+        """
         if not self.changed:
             return False
-        if ledger is not None:
-            ledger.remember_file(self.path, owner)
-        if self.desired is None:
-            remove(self.path)
-        else:
-            atomic_write(module, self.path, self.desired, self.mode)
+        recorded = ledger is not None and ledger.remember_file(self.path, owner)
+        try:
+            if self.desired is None:
+                remove(self.path)
+            else:
+                atomic_write(module, self.path, self.desired, self.mode)
+        except (IOError, OSError):
+            if recorded:
+                ledger.discard_file(self.path)
+            raise
         return True
 
 

@@ -63,6 +63,52 @@ def read(path, default=None):
         return default
 
 
+class FileError(ValueError):
+    """A file that is there but cannot be handled as the text file it should be (a directory where a
+    file belongs, a dangling link, bytes that are not UTF-8). Never taken for an absent file."""
+
+    def __init__(self, path, problem):
+        self.path = path
+        super(FileError, self).__init__('%s %s' % (path, problem))
+
+
+def read_text_file(path):
+    """Text of a configuration file, ``None`` only when nothing is at ``path``.
+
+    Raises ``FileError`` when something is there that is not a readable UTF-8 regular file
+    (or a link to one): a file that cannot be understood is never treated as absent.
+    """
+    full = host_path(path)
+    if not os.path.lexists(full):
+        return None
+    if os.path.isdir(full):
+        raise FileError(path, 'is a directory where a file is expected; move it aside')
+    if not os.path.isfile(full):
+        raise FileError(path, 'is not a regular file (a dangling link, a device or a socket); move it aside')
+    try:
+        with open(full, 'rb') as f:
+            data = f.read()
+    except (IOError, OSError) as e:
+        raise FileError(path, 'cannot be read: %s' % (getattr(e, 'strerror', None) or e))
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as e:
+        raise FileError(path, 'is not UTF-8 text (byte 0x%02x at offset %d), so it cannot be edited safely; '
+                              'convert it to UTF-8 or restore it from a backup'
+                        % (bytearray(data[e.start:e.start + 1])[0], e.start))
+
+
+def read_for_diff(path):
+    """A file's text for a diff: None when absent, a placeholder when it is not UTF-8 text."""
+    try:
+        return read_text_file(path)
+    except FileError:
+        data = read_bytes(path)
+        if data is None:
+            return '(not a readable file)\n'
+        return '(%d bytes that are not UTF-8 text)\n' % len(data)
+
+
 def read_bytes(path, default=None):
     try:
         with open(host_path(path), 'rb') as f:

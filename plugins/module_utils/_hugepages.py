@@ -22,6 +22,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
 THP_DIR = '/sys/kernel/mm/transparent_hugepage'
@@ -73,7 +74,7 @@ def nodes():
     """The NUMA node numbers present in sysfs (``[0]`` on a machine without NUMA sysfs)."""
     found = []
     for name in _host.listdir(NODE_DIR):
-        m = re.match(r'^node(\d+)$', name)
+        m = re.match(r'^node(\d+)\Z', name)
         if m and _host.isdir('%s/%s' % (NODE_DIR, name)):
             found.append(int(m.group(1)))
     return sorted(found)
@@ -115,7 +116,7 @@ def gigantic_error():
 
 # -- persistence -------------------------------------------------------------
 def tmpfiles_line(path, value):
-    return 'w %s - - - - %s' % (path, value)
+    return _formats.tmpfiles_line('w', path, '%s' % (value,), 'hugepages')
 
 
 def render_tmpfiles(owner, entries):

@@ -9,33 +9,218 @@ collection first writes a file or a runtime value it records the original here
 (once: a later run never overwrites the first record), so that a module's
 ``state: absent`` or ``playbooks/revert.yml`` can restore the host exactly:
 
-* ``files[path]``: ``existed`` and, if it did, its bytes (base64), mode, uid, gid;
-* ``runtime[path]``: the value a /proc or /sys file held (written back as is);
+* ``files[path]``: ``existed`` and, if it did, its bytes (base64), mode, uid, gid,
+  or ``link`` (the target of a symbolic link, restored as a link);
+* ``runtime[path]``: the value a /proc/sys or /sys file held (written back as is);
 * ``extra[owner]``: anything else an owner needs (for example active swaps).
 
-Every record names its ``owner`` (the module or role that changed it), so one
-owner's ``state: absent`` restores only what that owner changed.
+Every record names its ``owner`` (the module that changed it), so one owner's
+``state: absent`` restores only what that owner changed.
+
+Trust model: the ledger holds copies of the files it replaced (secrets included) and
+drives what revert writes as root.  So the state directory is 0700 and the file 0600
+from the moment they are created, whatever the umask; a ledger (or directory) that
+another user could write, or that root does not own, is refused; every record is
+checked against a schema on load; and each owner may only restore paths inside the
+locations it can write (``ALLOWED``), runtime values only under /proc/sys and /sys.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import binascii
+import fnmatch
 import json
 import os
+import stat
 import time
 
+from ansible.module_utils.six import integer_types, string_types
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
 LEDGER_PATH = _host.STATE_DIR + '/ledger.json'
 VERSION = 1
 
+#: Where each owner may write, and so restore: a prefix ending in "/", a pattern with "*" (which
+#: matches across "/") or an exact path.
+ALLOWED = {
+    'sysctl_profile': ('/etc/sysctl.d/', '/etc/tmpfiles.d/'),
+    'hugepages': ('/etc/tmpfiles.d/', '/etc/default/grub.d/', '/etc/inference-host-tuning/'),
+    'swap': ('/etc/fstab',),
+    'cpu_governor': ('/etc/systemd/system/',),
+    'memlock': ('/etc/security/limits.d/', '/etc/systemd/system.conf.d/', '/etc/systemd/system/',
+                '/etc/docker/daemon.json'),
+    'io_scheduler': ('/etc/udev/rules.d/',),
+    'nvidia_gpu': ('/etc/systemd/system/', '/etc/inference-host-tuning/',
+                   '/usr/local/libexec/inference-host-tuning/'),
+    'numa_bind': ('/etc/systemd/system/',),
+    'allocator_preload': ('/etc/systemd/system/', '/etc/ld.so.preload', '/etc/environment', '/etc/default/',
+                          '/etc/sysconfig/', '/etc/inference-host-tuning/', '/etc/*.env'),
+    'service_unit': ('/etc/systemd/system/',),
+    'kubelet_config': ('/etc/kubernetes/', '/var/lib/kubelet/'),
+}
+#: Runtime values are pseudo-files; nothing else is ever written as one.
+RUNTIME_ALLOWED = ('/proc/sys/', '/sys/')
+
+
+class LedgerError(ValueError):
+    """The ledger cannot be trusted or does not hold what it should; nothing is done with it."""
+
 
 def _now():
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+
+
+def path_error(path):
+    """Why ``path`` is not a clean absolute path, or None."""
+    if not isinstance(path, string_types):
+        return 'is not a string'
+    try:
+        _formats.text(path, 'path', allow_empty=False)
+    except _formats.FormatError as e:
+        return str(e)
+    if not path.startswith('/') or os.path.normpath(path) != path or path.startswith('//'):
+        return 'is not a normalised absolute path'
+    return None
+
+
+def _under(path, prefixes):
+    for p in prefixes:
+        if p.endswith('/'):
+            if path.startswith(p):
+                return True
+        elif '*' in p:
+            if fnmatch.fnmatchcase(path, p):
+                return True
+        elif path == p:
+            return True
+    return False
+
+
+def may_write(owner, path):
+    """True when ``owner`` may write (and so restore) the file ``path``."""
+    return path_error(path) is None and _under(path, ALLOWED.get(owner, ()))
+
+
+def may_create_dir(owner, path):
+    """A directory an owner's write may create: an allowed location or one of its parents (not "/")."""
+    if path_error(path) is not None or path.count('/') < 2:
+        return False
+    for p in ALLOWED.get(owner, ()):
+        if '*' in p:
+            p = p[:p.index('*')]
+            p = p[:p.rindex('/') + 1]
+        if p.startswith(path + '/') or (p.endswith('/') and (path + '/').startswith(p)):
+            return True
+    return False
+
+
+def location_error(owner, path, what):
+    """A message when ``owner`` may not write ``path`` (for a module's path option), or None."""
+    if may_write(owner, path):
+        return None
+    return ('%s=%s is outside the locations inference.host_tuning.%s may write (%s); choose a path there'
+            % (what, path, owner, ', '.join(p + ('*' if p.endswith('/') else '') for p in ALLOWED.get(owner, ()))))
+
+
+# -- loading: permissions and schema ----------------------------------------------------------------
+def _check_trusted(full, kind, want_mode):
+    """Refuse a state directory or ledger another user could write; tighten one others could read."""
+    st = os.lstat(full)
+    is_kind = stat.S_ISDIR(st.st_mode) if kind == 'directory' else stat.S_ISREG(st.st_mode)
+    if not is_kind:
+        raise LedgerError('%s is not a %s (a link or something else); the restore ledger is refused. Move it '
+                          'aside and check how it got there' % (full, kind))
+    if st.st_uid != os.geteuid():
+        raise LedgerError('%s is owned by uid %d, not by uid %d (root); the restore ledger is refused. Check who '
+                          'changed it before you restore from it' % (full, st.st_uid, os.geteuid()))
+    if st.st_mode & 0o022:
+        raise LedgerError('%s is writable by group or others (mode %04o); the restore ledger is refused, as anyone '
+                          'could have changed what revert writes as root. Check its records, then chmod %04o it'
+                          % (full, st.st_mode & 0o7777, want_mode))
+    return st.st_mode & 0o7777 != want_mode
+
+
+def _bad(where, problem):
+    raise LedgerError('The restore ledger %s has a bad record %s: %s. Nothing was changed; repair or move the '
+                      'ledger aside (it records what to restore)' % (LEDGER_PATH, where, problem))
+
+
+def _check_int(value, where, name, top):
+    if isinstance(value, bool) or not isinstance(value, integer_types) or not 0 <= value <= top:
+        _bad(where, '%s must be an integer from 0 to %d' % (name, top))
+
+
+def _check_file_record(path, rec):
+    where = 'files[%r]' % (path,)
+    err = path_error(path)
+    if err:
+        _bad(where, 'the path %s' % err)
+    if not isinstance(rec, dict):
+        _bad(where, 'is not an object')
+    owner = rec.get('owner')
+    if owner not in ALLOWED:
+        _bad(where, 'unknown owner %r' % (owner,))
+    if not may_write(owner, path):
+        _bad(where, '%s may not write %s' % (owner, path))
+    if not isinstance(rec.get('existed'), bool):
+        _bad(where, '"existed" must be true or false')
+    if rec['existed']:
+        if 'link' in rec:
+            if not isinstance(rec['link'], string_types) or path_error('/' + rec['link'].lstrip('/')):
+                _bad(where, '"link" must be the text of a link target')
+        else:
+            try:
+                base64.b64decode(to_text(rec.get('content')).encode('ascii'), validate=True)
+            except (binascii.Error, TypeError, ValueError, UnicodeError):
+                _bad(where, '"content" must be base64 text')
+            _check_int(rec.get('mode', 0o644), where, 'mode', 0o7777)
+            for key in ('uid', 'gid'):
+                if key in rec:
+                    _check_int(rec[key], where, key, 2 ** 32 - 1)
+    dirs = rec.get('created_dirs', [])
+    if not isinstance(dirs, list) or not all(may_create_dir(owner, d) for d in dirs):
+        _bad(where, '"created_dirs" must list directories %s may create' % owner)
+
+
+def validate(data):
+    """Check a loaded ledger against its schema; raises LedgerError naming the first bad record."""
+    if not isinstance(data, dict):
+        _bad('(top level)', 'it must be a JSON object')
+    unknown = set(data) - set(('version', 'files', 'runtime', 'extra', 'dirs'))
+    if unknown:
+        _bad('(top level)', 'unknown keys %s' % ', '.join(sorted(unknown)))
+    if data.get('version', VERSION) != VERSION:
+        _bad('version', 'this collection reads version %d' % VERSION)
+    for key, kind in (('files', dict), ('runtime', dict), ('extra', dict), ('dirs', list)):
+        if not isinstance(data.get(key, kind()), kind):
+            _bad(key, 'must be a JSON %s' % ('object' if kind is dict else 'list'))
+    for path, rec in data.get('files', {}).items():
+        _check_file_record(path, rec)
+    for path, rec in data.get('runtime', {}).items():
+        where = 'runtime[%r]' % (path,)
+        if path_error(path) or not _under(path, RUNTIME_ALLOWED):
+            _bad(where, 'runtime values are only restored under /proc/sys and /sys')
+        if not isinstance(rec, dict) or rec.get('owner') not in ALLOWED:
+            _bad(where, 'unknown owner')
+        if not isinstance(rec.get('value'), string_types):
+            _bad(where, '"value" must be text')
+        try:
+            # /proc/sys separates the fields of a vector value with tabs
+            _formats.text(rec['value'].replace('\t', ' '), 'value')
+        except _formats.FormatError as e:
+            _bad(where, str(e))
+    for owner, bucket in data.get('extra', {}).items():
+        if owner not in ALLOWED or not isinstance(bucket, dict):
+            _bad('extra[%r]' % (owner,), 'unknown owner, or not an object')
+    for d in data.get('dirs', []):
+        if not any(may_create_dir(owner, d) for owner in ALLOWED):
+            _bad('dirs', '%r is not a directory this collection creates' % (d,))
 
 
 class Ledger(object):
@@ -43,34 +228,76 @@ class Ledger(object):
     def __init__(self, module):
         self.module = module
         self.dirty = False
-        raw = _host.read(LEDGER_PATH)
-        data = {}
-        if raw:
-            try:
-                data = json.loads(raw)
-            except ValueError as e:
-                module.fail_json(
-                    msg='The restore ledger %s is not valid JSON (%s). It records what to restore; '
-                        'repair it from a backup or move it aside before running again.' % (LEDGER_PATH, e))
+        try:
+            data = self._load()
+        except LedgerError as e:
+            module.fail_json(msg=str(e))
         self.files = data.get('files', {})
         self.runtime = data.get('runtime', {})
         self.extra = data.get('extra', {})
         # Directories our writes created, of all records: removed once empty, whichever file goes last.
         self.dirs = data.get('dirs', [])
 
+    _loose = False
+
+    def _load(self):
+        state_dir = _host.host_path(_host.STATE_DIR)
+        full = _host.host_path(LEDGER_PATH)
+        loose = False
+        if os.path.lexists(state_dir):
+            loose = _check_trusted(state_dir, 'directory', 0o700)
+        if not os.path.lexists(full):
+            self._loose = loose
+            return {}
+        loose = _check_trusted(full, 'file', 0o600) or loose
+        self._loose = loose
+        try:
+            raw = _host.read_text_file(LEDGER_PATH)
+        except _host.FileError as e:
+            raise LedgerError('The restore ledger cannot be read: %s' % e)
+        if not (raw or '').strip():
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError as e:
+            raise LedgerError('The restore ledger %s is not valid JSON (%s). It records what to restore; '
+                              'repair it from a backup or move it aside before running again.' % (LEDGER_PATH, e))
+        validate(data)
+        if loose and not getattr(self.module, 'check_mode', False):
+            self.tighten()
+        return data
+
+    @staticmethod
+    def tighten():
+        """Make the state directory 0700 and the ledger 0600 (an older run may have left them readable)."""
+        for path, mode in ((_host.STATE_DIR, 0o700), (LEDGER_PATH, 0o600)):
+            full = _host.host_path(path)
+            if os.path.lexists(full) and not os.path.islink(full):
+                os.chmod(full, mode)
+
     # -- recording -----------------------------------------------------------
-    def remember_file(self, path, owner, ours=False):
+    def check_owner_path(self, owner, path):
+        if not may_write(owner, path):
+            self.module.fail_json(msg='Nothing was changed: %s' % location_error(owner, path, 'path'))
+
+    def remember_file(self, path, owner):
         """Record the file's current state unless it is already recorded.
 
-        ``ours``: the file exists but an earlier release of this collection wrote it without a
-        record; restoring then removes it, as if it had been absent.
+        A symbolic link is recorded as a link (restored as one); a directory or other
+        non-file where a file belongs raises ``_host.FileError``.
         """
         if path in self.files:
             return False
+        self.check_owner_path(owner, path)
         full = _host.host_path(path)
         rec = {'owner': owner, 'recorded': _now()}
-        if os.path.lexists(full) and not ours:
+        if os.path.islink(full):
+            rec.update(existed=True, link=os.readlink(full))
+        elif os.path.lexists(full):
             st = os.stat(full)
+            if not stat.S_ISREG(st.st_mode):
+                raise _host.FileError(path, 'is not a regular file (a directory?) where a file is expected; '
+                                            'move it aside')
             rec.update(existed=True,
                        content=to_text(base64.b64encode(_host.read_bytes(path, b''))),
                        mode=st.st_mode & 0o7777, uid=st.st_uid, gid=st.st_gid)
@@ -93,6 +320,8 @@ class Ledger(object):
         """Record the value a runtime pseudo-file held before the first change."""
         if path in self.runtime or value is None:
             return False
+        if not _under(path, RUNTIME_ALLOWED):
+            self.module.fail_json(msg='Nothing was changed: %s is not a runtime value under /proc/sys or /sys' % path)
         self.runtime[path] = {'value': value, 'owner': owner, 'recorded': _now()}
         self.dirty = True
         return True
@@ -116,9 +345,9 @@ class Ledger(object):
         return sorted(p for p, r in self.runtime.items() if owner is None or r.get('owner') == owner)
 
     def original_content(self, path):
-        """The recorded original text of a file, or ``None`` when it did not exist."""
+        """The recorded original text of a file, or ``None`` when it did not exist (or was a link)."""
         rec = self.files.get(path)
-        if rec is None or not rec.get('existed'):
+        if rec is None or not rec.get('existed') or 'link' in rec:
             return None
         return to_text(base64.b64decode(rec['content']), errors='surrogate_or_strict')
 
@@ -128,19 +357,34 @@ class Ledger(object):
 
     # -- restoring -----------------------------------------------------------
     def plan_file_restore(self, path):
-        """(current text, original text) of a recorded file; None means absent."""
-        return _host.read(path), self.original_content(path)
+        """(current text, original text) of a recorded file for a diff; None means absent."""
+        rec = self.files.get(path) or {}
+        original = self.original_content(path)
+        if 'link' in rec:
+            original = 'symbolic link to %s\n' % rec['link']
+        return _host.read_for_diff(path), original
 
     def restore_file(self, path):
-        """Put a recorded file back byte for byte (or remove it) and forget it."""
+        """Put a recorded file back byte for byte (or remove it, or make the link again) and forget it."""
         rec = self.files.get(path)
         if rec is None:
             return False
+        if not may_write(rec.get('owner'), path):
+            self.module.fail_json(msg='The restore ledger names %s for %s, which may not write there; nothing of it '
+                                      'was restored' % (path, rec.get('owner')))
         full = _host.host_path(path)
+        if os.path.isdir(full) and not os.path.islink(full):
+            raise _host.FileError(path, 'is a directory now; it is not replaced by the recorded file')
         changed = False
-        if rec.get('existed'):
+        if rec.get('existed') and 'link' in rec:
+            if not (os.path.islink(full) and os.readlink(full) == rec['link']):
+                _files.remove(path)
+                _files.make_dirs(os.path.dirname(path))
+                os.symlink(rec['link'], full)
+                changed = True
+        elif rec.get('existed'):
             original = base64.b64decode(rec['content'])
-            if _host.read_bytes(path) != original:
+            if os.path.islink(full) or _host.read_bytes(path) != original:
                 _files.atomic_write(self.module, path, original, rec.get('mode', 0o644))
                 changed = True
             st = os.stat(full)
@@ -155,6 +399,14 @@ class Ledger(object):
             changed = self.prune_dirs(rec.get('created_dirs', [])) or changed
         self.forget_file(path)
         return changed
+
+    def discard_file(self, path):
+        """Take back a record whose write failed, with the directories that write created."""
+        rec = self.files.get(path)
+        if rec is None:
+            return
+        self.forget_file(path)
+        self.prune_dirs(rec.get('created_dirs', []))
 
     def prune_dirs(self, extra=()):
         """Remove the directories our writes created once they are empty, deepest first."""
@@ -227,7 +479,12 @@ class Ledger(object):
             data = {'version': VERSION, 'files': self.files, 'runtime': self.runtime, 'extra': self.extra}
             if self.dirs:
                 data['dirs'] = sorted(self.dirs)
+            if not _host.isdir(_host.STATE_DIR):
+                _files.make_dirs(_host.STATE_DIR, 0o700)
             _files.atomic_write(self.module, LEDGER_PATH,
                                 json.dumps(data, indent=2, sort_keys=True) + '\n', 0o600)
+            if self._loose:
+                self.tighten()
+                self._loose = False
         self.dirty = False
         return True

@@ -11,6 +11,7 @@ __metaclass__ = type
 import json
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 
@@ -30,7 +31,7 @@ def render_limits(owner, item, value, domains=('*', 'root')):
     lines = [_files.header(owner).rstrip('\n')]
     for domain in domains:
         for kind in ('soft', 'hard'):
-            lines.append('%-6s %-5s %-8s %s' % (domain, kind, item, value))
+            lines.append(_formats.limits_line(domain, kind, item, value, 'limits'))
     return '\n'.join(lines) + '\n'
 
 

@@ -87,7 +87,7 @@ def fstab_swap_lines(text):
 
 def zram_devices():
     """Names of zram block devices (``zram0``...)."""
-    return [name for name in _host.listdir('/sys/block') if re.match(r'^zram\d+$', name)]
+    return [name for name in _host.listdir('/sys/block') if re.match(r'^zram\d+\Z', name)]
 
 
 def zswap_enabled():

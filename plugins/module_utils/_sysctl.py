@@ -21,6 +21,7 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 
@@ -451,8 +452,8 @@ def render_sysctl(header, entries):
     lines = [header.rstrip('\n')]
     for key, value, why in sorted(entries):
         lines.append('')
-        lines.append('# %s' % _one_line(why))
-        lines.append('%s = %s' % (key, value))
+        lines.extend(_formats.comment_lines(_one_line(why)))
+        lines.append(_formats.sysctl_line(key, value, 'settings'))
     return '\n'.join(lines) + '\n'
 
 
@@ -464,7 +465,6 @@ def render_tmpfiles(header, entries):
              '# Scheduler tunables in debugfs cannot be set through sysctl.d; systemd-tmpfiles writes them at boot.']
     for key, path, value, why in sorted(entries):
         lines.append('')
-        lines.append('# %s: %s' % (key, _one_line(why)))
-        # tmpfiles.d(5) expands %-specifiers in the argument
-        lines.append('w %s - - - - %s' % (path, value.replace('%', '%%')))
+        lines.extend(_formats.comment_lines('%s: %s' % (key, _one_line(why))))
+        lines.append(_formats.tmpfiles_line('w', path, value, 'settings'))
     return '\n'.join(lines) + '\n'

@@ -10,6 +10,7 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
 SYSTEM_DIR = '/etc/systemd/system'
@@ -17,12 +18,13 @@ SYSTEM_DIR = '/etc/systemd/system'
 # systemd.unit(5): "name.type", name of [A-Za-z0-9:_.\\-@], at most 255 bytes,
 # templates as "name@.service", instances as "name@inst.service".
 _UNIT_RE = re.compile(
-    r'^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.'
-    r'(service|socket|device|mount|automount|swap|target|path|timer|slice|scope)$')
+    r'[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.'
+    r'(service|socket|device|mount|automount|swap|target|path|timer|slice|scope)\Z')
 
 
 def valid_unit_name(name):
-    return bool(name) and len(name) <= 255 and '..' not in name and bool(_UNIT_RE.match(name))
+    return (isinstance(name, str) and 0 < len(name) <= 255 and '..' not in name and not name.startswith('.')
+            and bool(_UNIT_RE.match(name)))
 
 
 def unit_error(name):
@@ -56,12 +58,8 @@ def is_linked(unit, target='multi-user.target'):
 
 
 def render_section(section, items, header=''):
-    """Render one INI section; ``items`` is a list of (key, value) pairs (keys may repeat)."""
-    lines = [header.rstrip('\n')] if header else []
-    lines.append('[%s]' % section)
-    for key, value in items:
-        lines.append('%s=%s' % (key, value))
-    return '\n'.join(lines) + '\n'
+    """One unit-file section through the unit writer (``_formats.unit``); ``items`` are (key, value) pairs."""
+    return _formats.unit([(section, items)], header=header or None)
 
 
 def booted(module):

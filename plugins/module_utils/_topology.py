@@ -34,8 +34,8 @@ NET_DIR = '/sys/class/net'
 
 NVIDIA_VENDOR = '0x10de'
 
-_RANGE = re.compile(r'^(\d+)(?:-(\d+)(?::(\d+)/(\d+))?)?$')
-_BDF = re.compile(r'^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])$')
+_RANGE = re.compile(r'^(\d+)(?:-(\d+)(?::(\d+)/(\d+))?)?\Z')
+_BDF = re.compile(r'^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])\Z')
 
 
 class TopologyError(Exception):
@@ -171,7 +171,7 @@ class Topology(object):
             except ValueError:
                 ids = None
         if ids is None:
-            ids = sorted(int(e[4:]) for e in _host.listdir(NODE_DIR) if re.match(r'^node\d+$', e))
+            ids = sorted(int(e[4:]) for e in _host.listdir(NODE_DIR) if re.match(r'^node\d+\Z', e))
         nodes = {}
         for n in ids:
             text = _host.read_value('%s/node%d/cpulist' % (NODE_DIR, n))
@@ -278,10 +278,10 @@ class Topology(object):
             # the map knows the GPU but not its node (NVML reports none): ask sysfs
             if bdf is not None and pci_exists(bdf):
                 return self.pci_node(bdf)
-            if not re.match(r'^\d+$', ref) and normalize_bdf(ref) is None:
+            if not re.match(r'^\d+\Z', ref) and normalize_bdf(ref) is None:
                 raise TopologyError('gpu_numa_map has no NUMA node for GPU %r; give the node explicitly' % (ref,))
         gpus = nvidia_gpus()
-        if re.match(r'^\d+$', ref):
+        if re.match(r'^\d+\Z', ref):
             idx = int(ref)
             if idx >= len(gpus):
                 raise TopologyError('GPU %d was not found: %d NVIDIA GPU(s) on PCI (indexes in bus order)'

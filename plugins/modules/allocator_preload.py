@@ -179,6 +179,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _allocator
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
@@ -199,6 +200,9 @@ def target_path(module):
         path = p['env_file']
         if not path.startswith('/') or path.endswith('/'):
             module.fail_json(msg='env_file=%r must be an absolute file path' % (path,))
+        if _ledger.location_error(OWNER, os.path.normpath(path), 'env_file'):
+            module.fail_json(msg='Nothing was changed: %s' % _ledger.location_error(OWNER, os.path.normpath(path),
+                                                                                      'env_file'))
         return os.path.normpath(path)
     return PRELOAD_FILE
 
@@ -208,6 +212,8 @@ def find_library(module, allocator):
     if library:
         if not library.startswith('/'):
             module.fail_json(msg='library=%r must be an absolute path' % (library,))
+        _formats.word(library, 'library', r'/[^\s"\'\\$`;]+', 'an absolute path without white space, quotes or '
+                                                             'shell characters')
         if not _host.exists(library) or _host.isdir(library):
             module.fail_json(msg='library %s does not exist; install %s or correct the path'
                                  % (library, _allocator.PACKAGES[allocator]))
@@ -227,7 +233,7 @@ def find_library(module, allocator):
 def desired_content(module, scope, path, env, library):
     current = _host.read(path)
     if scope == 'service':
-        items = [('Environment', _allocator.systemd_environment(k, v)) for k, v in env]
+        items = [('Environment', _formats.environment(k, v, 'tunables')) for k, v in env]
         return _systemd.render_section('Service', items, _files.header(OWNER))
     if scope == 'env_file':
         return _allocator.env_file_content(current, env, OWNER)
@@ -326,12 +332,13 @@ def main():
         required_if=[('scope', 'service', ('unit',)), ('scope', 'env_file', ('env_file',))],
         supports_check_mode=True,
     )
-    allocator = module.params['allocator']
-    scope = module.params['scope']
-    path = target_path(module)
-    if module.params['state'] == 'absent' or allocator == 'none':
-        absent(module, allocator, scope, path)
-    present(module, allocator, scope, path)
+    with _files.refusals(module):
+        allocator = module.params['allocator']
+        scope = module.params['scope']
+        path = target_path(module)
+        if module.params['state'] == 'absent' or allocator == 'none':
+            absent(module, allocator, scope, path)
+        present(module, allocator, scope, path)
 
 
 if __name__ == '__main__':

@@ -305,12 +305,13 @@ def main():
         ),
         supports_check_mode=True,
     )
-    gov = CpuGovernor(module)
-    if module.params['state'] == 'present':
-        gov.present()
-    else:
-        gov.absent()
-    module.exit_json(**gov.report())
+    with _files.refusals(module):
+        gov = CpuGovernor(module)
+        if module.params['state'] == 'present':
+            gov.present()
+        else:
+            gov.absent()
+        module.exit_json(**gov.report())
 
 
 if __name__ == '__main__':

@@ -358,6 +358,10 @@ class HugePages(object):
         p = self.p
         if not (p['cmdline_file'] or '').startswith('/'):
             self.fail('cmdline_file must be an absolute path, got %r' % (p['cmdline_file'],))
+        if not p['cmdline_file'].startswith('/etc/inference-host-tuning/') or \
+                _ledger.location_error(OWNER, p['cmdline_file'], 'cmdline_file'):
+            self.fail('cmdline_file=%s must be a file under /etc/inference-host-tuning/ (the stand-in boot loader '
+                      'file is ours alone)' % (p['cmdline_file'],))
         for name in _hugepages.THP_SETTINGS:
             value = p['thp_' + name]
             if value is None:
@@ -713,7 +717,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(**HugePages(module).run())
+    with _files.refusals(module):
+        module.exit_json(**HugePages(module).run())
 
 
 if __name__ == '__main__':

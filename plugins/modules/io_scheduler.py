@@ -286,12 +286,13 @@ def main():
         ),
         supports_check_mode=True,
     )
-    sched = IoScheduler(module)
-    if module.params['state'] == 'present':
-        sched.present()
-    else:
-        sched.absent()
-    module.exit_json(**sched.report())
+    with _files.refusals(module):
+        sched = IoScheduler(module)
+        if module.params['state'] == 'present':
+            sched.present()
+        else:
+            sched.absent()
+        module.exit_json(**sched.report())
 
 
 if __name__ == '__main__':

@@ -288,9 +288,10 @@ def main():
         ),
         supports_check_mode=True,
     )
-    memlock = Memlock(module)
-    memlock.run()
-    module.exit_json(**memlock.report())
+    with _files.refusals(module):
+        memlock = Memlock(module)
+        memlock.run()
+        module.exit_json(**memlock.report())
 
 
 if __name__ == '__main__':

@@ -236,6 +236,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
@@ -379,10 +380,11 @@ def render(module, placement, method, systemctl, unit, path):
         module.fail_json(msg='systemd on this host is older than %d (no NUMAPolicy=) and numactl was not found; '
                              'install numactl (package numactl) or upgrade systemd' % MIN_NUMA_SYSTEMD)
     command = original_exec_start(module, systemctl, unit, path)
-    if '\n' in command:
-        module.fail_json(msg='exec_start must be one line')
+    # The command is systemd command-line text already (the unit's own ExecStart, or exec_start given
+    # in that syntax): it goes in as it is, after the unit writer has checked it is one clean line.
     items += [('ExecStart', ''),
-              ('ExecStart', '%s %s %s' % (numactl, _numactl_args(placement.policy, placement.nodes), command))]
+              ('ExecStart', _formats.Verbatim('%s %s %s' % (numactl, _numactl_args(placement.policy, placement.nodes),
+                                                            command)))]
     header = _files.header(OWNER) + ORIGINAL_MARK + command + '\n'
     return _systemd.render_section('Service', items, header)
 
@@ -490,15 +492,16 @@ def main():
         required_if=[('state', 'present', ('node', 'gpu', 'pci_device', 'cpus'), True)],
         supports_check_mode=True,
     )
-    module.params['gpu_numa_map'] = gpu_map(module, module.params['gpu_numa_map'])
-    unit = module.params['unit']
-    err = _systemd.unit_error(unit)
-    if err:
-        module.fail_json(msg=err)
-    path = _systemd.dropin_path(unit, DROPIN)
-    if module.params['state'] == 'absent':
-        absent(module, unit, path)
-    present(module, unit, path)
+    with _files.refusals(module):
+        module.params['gpu_numa_map'] = gpu_map(module, module.params['gpu_numa_map'])
+        unit = module.params['unit']
+        err = _systemd.unit_error(unit)
+        if err:
+            module.fail_json(msg=err)
+        path = _systemd.dropin_path(unit, DROPIN)
+        if module.params['state'] == 'absent':
+            absent(module, unit, path)
+        present(module, unit, path)
 
 
 if __name__ == '__main__':

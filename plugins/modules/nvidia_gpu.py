@@ -96,7 +96,7 @@ options:
       - What to do when a GPU does not support a requested setting (MIG on an L40S, application clocks
         on a GPU without them).
       - V(fail) fails before anything is changed; V(skip) leaves that setting alone on that GPU and
-        reports it in RV(skipped).
+        reports it in RV(skipped_settings).
     type: str
     choices: [fail, skip]
     default: fail
@@ -241,8 +241,11 @@ failed_gpu:
   type: dict
   sample: {index: 1, uuid: GPU-0b9e6f1d-7c2a-4f35-8e0d-3a1c5b7d9e21, name: NVIDIA L40S,
            pci_bus_id: 00000000:27:00.0, setting: power_limit}
-skipped:
-  description: Settings left alone because a GPU does not support them (with O(unsupported=skip)).
+skipped_settings:
+  description:
+    - Settings left alone because a GPU does not support them (with O(unsupported=skip)).
+    - The task still reports C(changed) when another setting or another GPU changed (a top-level C(skipped)
+      would be read by Ansible as the task's own status).
   returned: always
   type: list
   elements: dict
@@ -299,7 +302,9 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvidia_apply
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
@@ -596,22 +601,21 @@ def program_text(module):
 
 
 def render_unit(python):
-    return _files.header(OWNER) + (
-        '# Re-applies the NVIDIA GPU settings at boot through NVML (NVML forgets them when the driver\n'
-        '# is reloaded or the host boots).\n'
-        '[Unit]\n'
-        'Description=Re-apply inference.host_tuning NVIDIA GPU settings through NVML\n'
-        '# Ordering only: without nvidia-persistenced installed this line does nothing.\n'
-        'After=nvidia-persistenced.service systemd-modules-load.service\n'
-        'ConditionPathExists=%s\n'
-        '\n'
-        '[Service]\n'
-        'Type=oneshot\n'
-        'RemainAfterExit=yes\n'
-        'ExecStart=%s %s %s\n'
-        '\n'
-        '[Install]\n'
-        'WantedBy=multi-user.target\n' % (BOOT_SETTINGS, python, BOOT_PROGRAM, BOOT_SETTINGS))
+    return _formats.unit([
+        ('Unit', [
+            ('Description', 'Re-apply inference.host_tuning NVIDIA GPU settings through NVML'),
+            ('After', 'nvidia-persistenced.service systemd-modules-load.service'),
+            ('ConditionPathExists', BOOT_SETTINGS),
+        ]),
+        ('Service', [
+            ('Type', 'oneshot'),
+            ('RemainAfterExit', 'yes'),
+            ('ExecStart', _formats.exec_line([python, BOOT_PROGRAM, BOOT_SETTINGS], 'boot_python')),
+        ]),
+        ('Install', [('WantedBy', 'multi-user.target')]),
+    ], header=_files.header(OWNER) + (
+        'Re-applies the NVIDIA GPU settings at boot through NVML (NVML forgets them when the driver\n'
+        'is reloaded or the host boots). After= is ordering only: without nvidia-persistenced it does nothing.'))
 
 
 def render_settings(selectors, gpus, want, unsupported):
@@ -726,10 +730,6 @@ class BootFiles(object):
             elif f.desired is None:
                 f.apply(self.module)  # ours but unrecorded (written before the ledger knew it): remove
             else:
-                if f.current is not None and f.path in BOOT_FILES and f.path not in self.ledger.files_of(OWNER) \
-                        and 'inference.host_tuning' in f.current:
-                    # written by release 0.1.0's nvidia role, before the ledger knew these files
-                    self.ledger.remember_file(f.path, OWNER, ours=True)
                 f.apply(self.module, self.ledger, OWNER)
             self.ledger.save()
         if self.link == 'link':
@@ -818,92 +818,101 @@ def main():
         ),
         supports_check_mode=True,
     )
-    state = module.params['state']
-    want = validate(module) if state == 'present' else {}
-    for option in ('boot_python', 'numa_map_file'):
-        value = module.params[option]
-        if value is not None and not os.path.isabs(value):
-            module.fail_json(msg='%s: %r is not an absolute path; give the full path (for example %s).'
-                                 % (option, value, '/usr/bin/python3' if option == 'boot_python'
-                                    else '/etc/inference-host-tuning/gpu-numa.json'))
-
-    with _nvml.Session(module) as nvml:
+    with _files.refusals(module):
+        state = module.params['state']
+        want = validate(module) if state == 'present' else {}
+        for option in ('boot_python', 'numa_map_file'):
+            value = module.params[option]
+            if value is not None and not os.path.isabs(value):
+                module.fail_json(msg='%s: %r is not an absolute path; give the full path (for example %s).'
+                                     % (option, value, '/usr/bin/python3' if option == 'boot_python'
+                                        else '/etc/inference-host-tuning/gpu-numa.json'))
         try:
-            gpus = nvml.select(module.params['gpus'])
-        except _nvml.SelectionError as e:
-            module.fail_json(msg=str(e))
-        except _nvml.NvmlError as e:
-            module.fail_json(msg=str(e), nvml_error=e.text)
-        ledger = Ledger(module)
-        plans = []
-        try:
-            for gpu in gpus:
-                plan = plan_present(gpu, want, ledger) if state == 'present' else plan_absent(gpu, ledger)
-                if state == 'present' and plan.mig is None:
-                    mig = gpu.mig_mode()
-                    plan.mig = list(mig) if mig else None
-                plans.append(plan)
-            numa_map = dict((str(gpu.index), gpu.numa_node()) for gpu in nvml.gpus())
-        except Invalid as e:
-            module.fail_json(msg=str(e))
-        except _nvml.NvmlError as e:
-            module.fail_json(msg=str(e), nvml_error=e.text, failed_gpu=e.gpu.ident() if e.gpu else None)
+            render_unit(module.params['boot_python'])
+        except _formats.FormatError as e:
+            module.fail_json(msg='Nothing was changed: %s' % e)
+        if module.params['numa_map_file'] and _ledger.location_error(OWNER, module.params['numa_map_file'],
+                                                                     'numa_map_file'):
+            module.fail_json(msg='Nothing was changed: %s' % _ledger.location_error(
+                OWNER, module.params['numa_map_file'], 'numa_map_file'))
 
-        boot = BootFiles(module, ledger)
-        daemon = Persistenced(module, ledger)
-        if state == 'present':
-            boot.plan_present(module.params['gpus'], gpus, want, numa_map)
-            daemon.plan_present()
-        else:
-            boot.plan_absent()
-            daemon.plan_absent()
+        with _nvml.Session(module) as nvml:
+            try:
+                gpus = nvml.select(module.params['gpus'])
+            except _nvml.SelectionError as e:
+                module.fail_json(msg=str(e))
+            except _nvml.NvmlError as e:
+                module.fail_json(msg=str(e), nvml_error=e.text)
+            ledger = Ledger(module)
+            plans = []
+            try:
+                for gpu in gpus:
+                    plan = plan_present(gpu, want, ledger) if state == 'present' else plan_absent(gpu, ledger)
+                    if state == 'present' and plan.mig is None:
+                        mig = gpu.mig_mode()
+                        plan.mig = list(mig) if mig else None
+                    plans.append(plan)
+                numa_map = dict((str(gpu.index), gpu.numa_node()) for gpu in nvml.gpus())
+            except Invalid as e:
+                module.fail_json(msg=str(e))
+            except _nvml.NvmlError as e:
+                module.fail_json(msg=str(e), nvml_error=e.text, failed_gpu=e.gpu.ident() if e.gpu else None)
 
-        skipped = [s for p in plans for s in p.skipped]
-        if skipped and module.params['unsupported'] == 'fail':
-            module.fail_json(
-                msg='Not supported, nothing was changed: %s. Set unsupported=skip to leave such settings '
-                    'alone on the GPUs that lack them.' % '; '.join(
-                        '%s on GPU %d' % (s['setting'], s['index']) for s in skipped),
-                unsupported_settings=skipped, applied=[])
+            boot = BootFiles(module, ledger)
+            daemon = Persistenced(module, ledger)
+            if state == 'present':
+                boot.plan_present(module.params['gpus'], gpus, want, numa_map)
+                daemon.plan_present()
+            else:
+                boot.plan_absent()
+                daemon.plan_absent()
 
-        applied = []
-        files = boot.predicted_actions()
-        boot_changed = boot.changed
-        if not module.check_mode:
-            for plan in plans:
-                apply_plan(module, plan, ledger, state, applied, plans)
-                if state == 'absent':
-                    _nvml.forget_gpu(ledger, plan.gpu.uuid)
-            for plan in plans:
-                if plan.mig is not None:
-                    mig = plan.gpu.mig_mode()
-                    plan.mig = list(mig) if mig else None
-            ledger.save()
-            # The boot files follow the GPU settings: the unit never re-applies what NVML refused.
-            if boot_changed:
-                boot.apply()
-            daemon.apply(state)
-            ledger.save()
+            skipped = [s for p in plans for s in p.skipped]
+            if skipped and module.params['unsupported'] == 'fail':
+                module.fail_json(
+                    msg='Not supported, nothing was changed: %s. Set unsupported=skip to leave such settings '
+                        'alone on the GPUs that lack them.' % '; '.join(
+                            '%s on GPU %d' % (s['setting'], s['index']) for s in skipped),
+                    unsupported_settings=skipped, applied=[])
 
-    results = [gpu_result(p) for p in plans]
-    reset_required = any(r['reset_required'] for r in results)
-    linked = _systemd.is_linked(BOOT_UNIT)
-    if module.check_mode and boot.link:
-        linked = boot.link == 'link'
-    module.exit_json(
-        changed=any(p.changes for p in plans) or boot_changed or bool(daemon.steps),
-        gpus=results,
-        applied=applied,
-        skipped=[s for p in plans for s in p.skipped],
-        reset_required=reset_required,
-        reboot_required=reset_required,
-        numa_map=numa_map,
-        files=files,
-        boot_unit_enabled=linked,
-        persistenced=daemon.report(),
-        persistenced_unit=daemon.unit_file,
-        diff=[diff_of(p) for p in plans if p.values] + boot.diff,
-    )
+            applied = []
+            files = boot.predicted_actions()
+            boot_changed = boot.changed
+            if not module.check_mode:
+                for plan in plans:
+                    apply_plan(module, plan, ledger, state, applied, plans)
+                    if state == 'absent':
+                        _nvml.forget_gpu(ledger, plan.gpu.uuid)
+                for plan in plans:
+                    if plan.mig is not None:
+                        mig = plan.gpu.mig_mode()
+                        plan.mig = list(mig) if mig else None
+                ledger.save()
+                # The boot files follow the GPU settings: the unit never re-applies what NVML refused.
+                if boot_changed:
+                    boot.apply()
+                daemon.apply(state)
+                ledger.save()
+
+        results = [gpu_result(p) for p in plans]
+        reset_required = any(r['reset_required'] for r in results)
+        linked = _systemd.is_linked(BOOT_UNIT)
+        if module.check_mode and boot.link:
+            linked = boot.link == 'link'
+        module.exit_json(
+            changed=any(r['changed'] for r in results) or boot_changed or bool(daemon.steps),
+            gpus=results,
+            applied=applied,
+            skipped_settings=[s for p in plans for s in p.skipped],
+            reset_required=reset_required,
+            reboot_required=reset_required,
+            numa_map=numa_map,
+            files=files,
+            boot_unit_enabled=linked,
+            persistenced=daemon.report(),
+            persistenced_unit=daemon.unit_file,
+            diff=[diff_of(p) for p in plans if p.values] + boot.diff,
+        )
 
 
 def apply_plan(module, plan, ledger, state, applied, plans):

@@ -543,7 +543,8 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(**Revert(module).run())
+    with _files.refusals(module):
+        module.exit_json(**Revert(module).run())
 
 
 if __name__ == '__main__':

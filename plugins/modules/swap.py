@@ -464,12 +464,13 @@ def main():
         ),
         supports_check_mode=True,
     )
-    swap = Swap(module)
-    if module.params['state'] == 'off':
-        swap.off()
-    else:
-        swap.on()
-    module.exit_json(**swap.report())
+    with _files.refusals(module):
+        swap = Swap(module)
+        if module.params['state'] == 'off':
+            swap.off()
+        else:
+            swap.on()
+        module.exit_json(**swap.report())
 
 
 if __name__ == '__main__':

@@ -275,10 +275,10 @@ kernel:
   returned: always
   type: str
   sample: 6.1.0-27-amd64
-keys:
+sysctl_keys:
   description:
     - Per sysctl name, what was requested, found and done.
-    - With O(state=absent), the keys whose recorded value was restored (RV(keys.KEY.desired) is the
+    - With O(state=absent), the keys whose recorded value was restored (RV(sysctl_keys.KEY.desired) is the
       recorded original).
   returned: always
   type: dict
@@ -449,10 +449,15 @@ def _ours(text):
     return bool(text) and text.startswith(_files.header(OWNER).splitlines()[0])
 
 
+#: Each path option stays in its own directory: sysctl.d files for path, tmpfiles.d for tmpfiles_path.
+PATH_DIRS = {'path': '/etc/sysctl.d/', 'tmpfiles_path': '/etc/tmpfiles.d/'}
+
+
 def _check_path(module, name, path):
-    if not path.startswith('/') or not path.endswith('.conf') or '/../' in path + '/' or '/./' in path:
-        module.fail_json(msg='%s=%r: use an absolute path without "." or ".." segments, ending in .conf '
-                             '(for example %s)' % (name, path, module.argument_spec[name]['default']))
+    if _ledger.path_error(path) or not path.startswith(PATH_DIRS[name]) or not path.endswith('.conf') \
+            or '/' in path[len(PATH_DIRS[name]):]:
+        module.fail_json(msg='Nothing was changed: %s=%r: use a file directly in %s whose name ends in .conf '
+                             '(for example %s)' % (name, path, PATH_DIRS[name], module.argument_spec[name]['default']))
 
 
 def _runtime_diff(items):
@@ -542,11 +547,11 @@ def present(module, p):
     if missing and p['missing'] == 'fail':
         module.fail_json(msg='Nothing was changed: keys unavailable on this kernel (missing=fail): %s'
                              % '; '.join('%s (%s)' % (i['key'], i['skipped']) for i in missing),
-                         keys=dict((i['key'], _entry(i)) for i in items))
+                         sysctl_keys=dict((i['key'], _entry(i)) for i in items))
     if readonly and p['runtime'] == 'required':
         module.fail_json(msg='Nothing was changed: runtime=required but these values cannot be written: %s'
                              % '; '.join('%s (%s)' % (i['key'], i['skipped']) for i in readonly),
-                         keys=dict((i['key'], _entry(i)) for i in items))
+                         sysctl_keys=dict((i['key'], _entry(i)) for i in items))
 
     sysctl_items = [i for i in items if i['persisted_in'] == p['path']]
     debugfs_items = [i for i in items if i['persisted_in'] == p['tmpfiles_path']]
@@ -604,7 +609,7 @@ def present(module, p):
             module.fail_json(msg='runtime=required: writing failed for %s; values written before are recorded '
                                  'in the ledger (state=absent restores them), files were not written'
                                  % '; '.join('%s (%s)' % (i['key'], i['skipped']) for i in failed),
-                             keys=dict((i['key'], _entry(i)) for i in items))
+                             sysctl_keys=dict((i['key'], _entry(i)) for i in items))
         for item in failed:
             module.warn('%s: the runtime value was not applied: %s' % (item['key'], item['skipped']))
         for f in files:
@@ -625,7 +630,7 @@ def present(module, p):
     result = dict(
         changed=changed, state='present', path=p['path'], tmpfiles_path=p['tmpfiles_path'],
         profile=p['profile'], kernel=_host.kernel_release(),
-        keys=dict((i['key'], _entry(i)) for i in items),
+        sysctl_keys=dict((i['key'], _entry(i)) for i in items),
         conflicts=conflicts, overridden=overridden,
         reboot_required=any(i['applied']['persisted'] and not i['applied']['runtime'] for i in items))
     if module._diff:
@@ -707,7 +712,7 @@ def absent(module, p):
     result = dict(
         changed=bool(diff) or any(i['changed'] for i in items), state='absent',
         path=p['path'], tmpfiles_path=p['tmpfiles_path'], profile=None, kernel=_host.kernel_release(),
-        keys=dict((i['key'], _entry(i)) for i in items), conflicts=[], overridden=[], reboot_required=False)
+        sysctl_keys=dict((i['key'], _entry(i)) for i in items), conflicts=[], overridden=[], reboot_required=False)
     if module._diff:
         result['diff'] = diff
     module.exit_json(**result)
@@ -727,14 +732,15 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    _check_path(module, 'path', p['path'])
-    _check_path(module, 'tmpfiles_path', p['tmpfiles_path'])
-    if p['path'] == p['tmpfiles_path']:
-        module.fail_json(msg='path and tmpfiles_path must be different files (both are %s)' % p['path'])
-    if p['state'] == 'absent':
-        absent(module, p)
-    present(module, p)
+    with _files.refusals(module):
+        p = module.params
+        _check_path(module, 'path', p['path'])
+        _check_path(module, 'tmpfiles_path', p['tmpfiles_path'])
+        if p['path'] == p['tmpfiles_path']:
+            module.fail_json(msg='path and tmpfiles_path must be different files (both are %s)' % p['path'])
+        if p['state'] == 'absent':
+            absent(module, p)
+        present(module, p)
 
 
 if __name__ == '__main__':

@@ -27,12 +27,12 @@ def test_file_restore_is_byte_exact(fake_host):
     m = FakeModule()
     ledger = _ledger.Ledger(m)
     f = _files.ManagedFile('/etc/fstab', '# changed\n')
-    assert f.apply(m, ledger, 'base') is True
+    assert f.apply(m, ledger, 'swap') is True
     ledger.save()
     assert fake_host.read('/etc/fstab') == '# changed\n'
     # a second run must not overwrite the first record
     ledger = _ledger.Ledger(m)
-    _files.ManagedFile('/etc/fstab', '# changed twice\n').apply(m, ledger, 'base')
+    _files.ManagedFile('/etc/fstab', '# changed twice\n').apply(m, ledger, 'swap')
     ledger.save()
     ledger = _ledger.Ledger(m)
     assert ledger.original_content('/etc/fstab') == 'keep me\nexactly\n'
@@ -106,16 +106,16 @@ def test_a_shared_created_directory_goes_with_whichever_file_is_restored_last(fa
     """Two new files in one new directory: the record of the second one does not name the directory."""
     m = FakeModule()
     ledger = _ledger.Ledger(m)
-    _files.ManagedFile('/opt/iht/a/z.json', '1\n').apply(m, ledger, 'x')    # creates /opt/iht/a (and /opt/iht)
-    _files.ManagedFile('/opt/iht/a/b.json', '2\n').apply(m, ledger, 'x')    # the directory exists by now
+    _files.ManagedFile('/usr/local/libexec/inference-host-tuning/a/z.json', '1\n').apply(m, ledger, 'nvidia_gpu')    # creates the directories
+    _files.ManagedFile('/usr/local/libexec/inference-host-tuning/a/b.json', '2\n').apply(m, ledger, 'nvidia_gpu')    # the directory exists by now
     ledger.save()
-    assert 'created_dirs' not in ledger.files['/opt/iht/a/b.json']
+    assert 'created_dirs' not in ledger.files['/usr/local/libexec/inference-host-tuning/a/b.json']
     ledger = _ledger.Ledger(m)
-    ledger.restore_file('/opt/iht/a/z.json')    # the creator first: /opt/iht/a still holds b.json
+    ledger.restore_file('/usr/local/libexec/inference-host-tuning/a/z.json')    # the creator first: /opt/iht/a still holds b.json
     ledger.save()
-    assert fake_host.exists('/opt/iht/a/b.json')
+    assert fake_host.exists('/usr/local/libexec/inference-host-tuning/a/b.json')
     ledger = _ledger.Ledger(m)
-    ledger.restore_file('/opt/iht/a/b.json')
+    ledger.restore_file('/usr/local/libexec/inference-host-tuning/a/b.json')
     ledger.save()
-    assert not fake_host.exists('/opt/iht')
+    assert not fake_host.exists('/usr/local/libexec/inference-host-tuning')
     assert not fake_host.exists('/var/lib/inference_host_tuning')

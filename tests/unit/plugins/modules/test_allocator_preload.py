@@ -14,6 +14,7 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _allocator
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import allocator_preload
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
@@ -320,7 +321,7 @@ def test_system_scope_new_file_removed_on_absent(fake_host, cmds):
 
 
 def test_systemd_environment_quoting():
-    assert _allocator.systemd_environment('A', 'b') == 'A=b'
-    assert _allocator.systemd_environment('A', 'b c') == '"A=b c"'
-    assert _allocator.systemd_environment('A', '50%') == 'A=50%%'
-    assert _allocator.systemd_environment('A', 'x"y\\') == '"A=x\\"y\\\\"'
+    assert _formats.environment('A', 'b', 'tunables') == 'A=b'
+    assert _formats.environment('A', 'b c', 'tunables') == '"A=b c"'
+    assert _formats.environment('A', '50%', 'tunables') == 'A=50%%'
+    assert _formats.environment('A', 'x"y\\', 'tunables') == '"A=x\\"y\\\\"'

@@ -268,9 +268,9 @@ def test_grubby(fake_host, tools):
 
 def test_file_method_and_running(fake_host, tools):
     args = {'pools': [{'size': '1G', 'count': 4}], 'default_size': '1G', 'cmdline_method': 'file',
-            'cmdline_file': '/etc/iht/cmdline'}
+            'cmdline_file': '/etc/inference-host-tuning/boot/cmdline'}
     r = run_module(hugepages, args)
-    assert fake_host.read('/etc/iht/cmdline') == 'hugepagesz=1G hugepages=4 default_hugepagesz=1G\n'
+    assert fake_host.read('/etc/inference-host-tuning/boot/cmdline') == 'hugepagesz=1G hugepages=4 default_hugepagesz=1G\n'
     assert r['reboot_required'] is True and r['cmdline']['running'] is False
     assert tools.calls == []
     # the kernel runs with our parameters (others around them): no reboot needed
@@ -282,11 +282,11 @@ def test_file_method_and_running(fake_host, tools):
     args['pools'][0]['count'] = 6
     r = run_module(hugepages, args)
     assert r['changed'] is True and r['reboot_required'] is True
-    assert fake_host.read('/etc/iht/cmdline') == 'hugepagesz=1G hugepages=6 default_hugepagesz=1G\n'
+    assert fake_host.read('/etc/inference-host-tuning/boot/cmdline') == 'hugepagesz=1G hugepages=6 default_hugepagesz=1G\n'
     r = run_module(hugepages, {'state': 'absent'})
     assert r['changed'] is True
     assert r['reboot_required'] is True          # the running kernel still has what was removed
-    assert not fake_host.exists('/etc/iht/cmdline')
+    assert not fake_host.exists('/etc/inference-host-tuning/boot/cmdline')
 
 
 def test_1g_without_pdpe1gb_fails(fake_host, tools):

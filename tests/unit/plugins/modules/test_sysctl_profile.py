@@ -78,12 +78,12 @@ def test_latency_profile_applies_and_persists(fake_host, warnings):
     assert tmpfiles.startswith(_files.header('sysctl_profile'))
     assert 'w %s - - - - 5000000\n' % MIGRATION in tmpfiles
 
-    k = result['keys']['vm.swappiness']
+    k = result['sysctl_keys']['vm.swappiness']
     assert k == dict(k, requested='1', desired='1', before='60', after='1', location='/proc/sys/vm/swappiness',
                      persisted_in=CONF, applied={'runtime': True, 'persisted': True}, changed=True,
                      skipped=None, raise_only=False, source='profile')
-    assert result['keys']['kernel.sched_migration_cost_ns']['location'] == MIGRATION
-    assert result['keys']['kernel.sched_migration_cost_ns']['persisted_in'] == TMPFILES
+    assert result['sysctl_keys']['kernel.sched_migration_cost_ns']['location'] == MIGRATION
+    assert result['sysctl_keys']['kernel.sched_migration_cost_ns']['persisted_in'] == TMPFILES
     assert result['reboot_required'] is False
     ledger = json.loads(fake_host.read(_ledger.LEDGER_PATH))
     assert ledger['runtime']['/proc/sys/vm/swappiness'] == dict(ledger['runtime']['/proc/sys/vm/swappiness'],
@@ -109,7 +109,7 @@ def test_check_mode_writes_nothing_and_predicts(fake_host):
     assert not fake_host.exists(_ledger.LEDGER_PATH)
     real = run_module(sysctl_profile, {'profile': 'inference_latency'})
     assert checked['changed'] is real['changed'] is True
-    assert checked['keys'] == real['keys']
+    assert checked['sysctl_keys'] == real['sysctl_keys']
     assert run_module(sysctl_profile, {'profile': 'inference_latency'}, check=True)['changed'] is False
 
 
@@ -119,7 +119,7 @@ def test_second_run_is_idempotent(fake_host, warnings):
     again = run_module(sysctl_profile, {'profile': 'inference_latency'})
     assert again['changed'] is False
     assert again['diff'] == []
-    assert all(not k['changed'] for k in again['keys'].values())
+    assert all(not k['changed'] for k in again['sysctl_keys'].values())
     assert fake_host.snapshot() == snap
     assert warnings == []
 
@@ -144,10 +144,10 @@ def test_settings_override_and_add_without_profile(fake_host):
     persisted = conf_pairs(fake_host.read(CONF))
     assert persisted['vm.swappiness'] == '0'
     assert persisted['net.ipv4.ip_local_port_range'] == '10240 65000'
-    assert result['keys']['vm.swappiness']['source'] == 'settings'
-    assert 'profile inference_latency had 1' in result['keys']['vm.swappiness']['why']
+    assert result['sysctl_keys']['vm.swappiness']['source'] == 'settings'
+    assert 'profile inference_latency had 1' in result['sysctl_keys']['vm.swappiness']['why']
     only = run_module(sysctl_profile, {'settings': {'vm.swappiness': 5}})
-    assert list(only['keys']) == ['vm.swappiness']
+    assert list(only['sysctl_keys']) == ['vm.swappiness']
     assert conf_pairs(fake_host.read(CONF)) == {'vm.swappiness': '5'}
     assert not fake_host.exists(TMPFILES)  # no debugfs knob left: our tmpfiles file is removed
 
@@ -155,7 +155,7 @@ def test_settings_override_and_add_without_profile(fake_host):
 def test_values_compare_normalised(fake_host):
     # the kernel shows "32768<TAB>60999"
     result = run_module(sysctl_profile, {'settings': {'net.ipv4.ip_local_port_range': '32768 60999'}})
-    key = result['keys']['net.ipv4.ip_local_port_range']
+    key = result['sysctl_keys']['net.ipv4.ip_local_port_range']
     assert key['changed'] is False and key['before'] == '32768 60999'
     assert fake_host.read('/proc/sys/net/ipv4/ip_local_port_range') == '32768\t60999\n'
     assert '/proc/sys/net/ipv4/ip_local_port_range' not in json.loads(fake_host.read(_ledger.LEDGER_PATH))['runtime']
@@ -178,9 +178,9 @@ def test_absent_restores_exact_originals(fake_host):
     assert fake_host.exists(CONF)
     result = run_module(sysctl_profile, {'state': 'absent'})
     assert result['changed'] is True
-    assert result['keys']['vm.swappiness']['before'] == '1'
-    assert result['keys']['vm.swappiness']['after'] == '60'
-    assert result['keys']['kernel.sched_migration_cost_ns']['after'] == '500000'
+    assert result['sysctl_keys']['vm.swappiness']['before'] == '1'
+    assert result['sysctl_keys']['vm.swappiness']['after'] == '60'
+    assert result['sysctl_keys']['kernel.sched_migration_cost_ns']['after'] == '500000'
     assert fake_host.snapshot(*RUNTIME) == original  # byte for byte, the tab included
     assert not fake_host.exists(CONF) and not fake_host.exists(TMPFILES)
     assert fake_host.snapshot(*FILES) == etc  # ledger gone too
@@ -190,7 +190,7 @@ def test_absent_restores_exact_originals(fake_host):
 def test_absent_with_nothing_recorded_is_a_noop(fake_host):
     before = fake_host.snapshot()
     result = run_module(sysctl_profile, {'state': 'absent'})
-    assert result['changed'] is False and result['keys'] == {} and result['diff'] == []
+    assert result['changed'] is False and result['sysctl_keys'] == {} and result['diff'] == []
     assert fake_host.snapshot() == before
 
 
@@ -209,10 +209,10 @@ def test_readonly_proc_sys_persists_warns_and_is_idempotent(fake_host, warnings)
     checked = run_module(sysctl_profile, {'profile': 'inference_latency'}, check=True)
     result = run_module(sysctl_profile, {'profile': 'inference_latency'})
     assert checked['changed'] is result['changed'] is True
-    assert checked['keys'] == result['keys']
+    assert checked['sysctl_keys'] == result['sysctl_keys']
     assert fake_host.snapshot('/proc/sys') == runtime
     assert conf_pairs(fake_host.read(CONF))['vm.swappiness'] == '1'
-    k = result['keys']['vm.swappiness']
+    k = result['sysctl_keys']['vm.swappiness']
     assert k['skipped'].startswith('read-only') and k['changed'] is False
     assert k['applied'] == {'runtime': False, 'persisted': True}
     assert k['after'] == '60'
@@ -237,7 +237,7 @@ def test_runtime_skip_only_persists(fake_host):
     result = run_module(sysctl_profile, {'profile': 'inference_latency', 'runtime': 'skip'})
     assert result['changed'] is True
     assert fake_host.snapshot(*RUNTIME) == before
-    assert result['keys']['vm.swappiness']['skipped'] == 'runtime: skip'
+    assert result['sysctl_keys']['vm.swappiness']['skipped'] == 'runtime: skip'
     assert fake_host.exists(CONF) and fake_host.exists(TMPFILES)
 
 
@@ -247,7 +247,7 @@ def test_absent_on_readonly_keeps_the_record(fake_host, warnings):
     assert fail_module(sysctl_profile, {'state': 'absent', 'runtime': 'required'})['msg'].startswith('Nothing was changed')
     assert fake_host.exists(CONF)
     result = run_module(sysctl_profile, {'state': 'absent'})
-    assert result['keys']['vm.swappiness']['skipped'].startswith('read-only')
+    assert result['sysctl_keys']['vm.swappiness']['skipped'].startswith('read-only')
     assert not fake_host.exists(CONF)
     assert proc(fake_host, 'vm.swappiness') == '1'
     assert _ledger.Ledger(None).original_value('/proc/sys/vm/swappiness') == '60'
@@ -270,7 +270,7 @@ def test_missing_key_policy(fake_host, warnings, policy, fails, warns):
         assert fake_host.snapshot() == before
         return
     result = run_module(sysctl_profile, args)
-    k = result['keys']['vm.no_such_knob']
+    k = result['sysctl_keys']['vm.no_such_knob']
     assert k['skipped'].startswith(_sysctl.UNAVAILABLE)
     assert k['location'] is None and k['applied'] == {'runtime': False, 'persisted': False}
     assert 'vm.no_such_knob' not in fake_host.read(CONF)  # sysctl --system would fail on it
@@ -284,7 +284,7 @@ def test_kernel_5_10_uses_procfs(fake_host):
     fake_host.kernel('5.10.0-28-amd64')
     fake_host.sysctl('kernel.sched_migration_cost_ns', 500000)
     result = run_module(sysctl_profile, {'profile': 'inference_latency'})
-    k = result['keys']['kernel.sched_migration_cost_ns']
+    k = result['sysctl_keys']['kernel.sched_migration_cost_ns']
     assert k['location'] == '/proc/sys/kernel/sched_migration_cost_ns' and k['persisted_in'] == CONF
     assert proc(fake_host, 'kernel.sched_migration_cost_ns') == '5000000'
     assert conf_pairs(fake_host.read(CONF))['kernel.sched_migration_cost_ns'] == '5000000'
@@ -295,7 +295,7 @@ def test_kernel_5_10_uses_procfs(fake_host):
 def test_kernel_6_1_uses_debugfs(fake_host):
     result = run_module(sysctl_profile, {'settings': {'kernel.sched_min_granularity_ns': 4000000,
                                                       'kernel.sched_latency_ns': 30000000}})
-    assert result['keys']['kernel.sched_min_granularity_ns']['location'] == DEBUG_SCHED + '/min_granularity_ns'
+    assert result['sysctl_keys']['kernel.sched_min_granularity_ns']['location'] == DEBUG_SCHED + '/min_granularity_ns'
     assert fake_host.read(DEBUG_SCHED + '/latency_ns') == '30000000\n'
     assert not fake_host.exists(CONF)  # nothing for sysctl.d
     assert 'w %s/latency_ns - - - - 30000000\n' % DEBUG_SCHED in fake_host.read(TMPFILES)
@@ -309,7 +309,7 @@ def test_kernel_6_8_eevdf(fake_host, warnings):
     fake_host.write(DEBUG_SCHED + '/base_slice_ns', '3000000\n')
     result = run_module(sysctl_profile, {'profile': 'inference_throughput',
                                          'settings': {'kernel.sched_latency_ns': 24000000}})
-    keys = result['keys']
+    keys = result['sysctl_keys']
     assert keys['kernel.sched_min_granularity_ns']['location'] == DEBUG_SCHED + '/base_slice_ns'
     assert fake_host.read(DEBUG_SCHED + '/base_slice_ns') == '10000000\n'
     assert keys['kernel.sched_latency_ns']['skipped'].startswith(_sysctl.UNAVAILABLE)
@@ -324,7 +324,7 @@ def test_debugfs_not_mounted_is_unavailable(fake_host, warnings):
     for name in ('migration_cost_ns', 'min_granularity_ns', 'wakeup_granularity_ns', 'latency_ns'):
         fake_host.remove(DEBUG_SCHED + '/' + name)
     result = run_module(sysctl_profile, {'profile': 'inference_latency'})
-    k = result['keys']['kernel.sched_migration_cost_ns']
+    k = result['sysctl_keys']['kernel.sched_migration_cost_ns']
     assert k['skipped'].startswith(_sysctl.UNAVAILABLE) and 'debugfs' in k['skipped']
     assert not fake_host.exists(TMPFILES)
     assert any('kernel.sched_migration_cost_ns' in w for w in warnings)
@@ -339,7 +339,7 @@ def test_debugfs_not_mounted_is_unavailable(fake_host, warnings):
 def test_raise_only_never_lowers(fake_host):
     fake_host.sysctl('vm.max_map_count', 2000000)
     result = run_module(sysctl_profile, {'profile': 'inference_latency'})
-    k = result['keys']['vm.max_map_count']
+    k = result['sysctl_keys']['vm.max_map_count']
     assert (k['requested'], k['desired'], k['changed']) == ('>1048576', '2000000', False)
     assert proc(fake_host, 'vm.max_map_count') == '2000000'
     assert conf_pairs(fake_host.read(CONF))['vm.max_map_count'] == '2000000'
@@ -348,7 +348,7 @@ def test_raise_only_never_lowers(fake_host):
 
 def test_raise_only_raises_a_lower_value(fake_host):
     result = run_module(sysctl_profile, {'settings': {'vm.max_map_count': '> 262144'}})
-    assert result['keys']['vm.max_map_count']['desired'] == '262144'
+    assert result['sysctl_keys']['vm.max_map_count']['desired'] == '262144'
     assert proc(fake_host, 'vm.max_map_count') == '262144'
 
 
@@ -475,7 +475,7 @@ def test_min_free_kbytes_reserve_is_capped_on_a_small_host(fake_host):
     fake_host.write('/proc/meminfo', re.sub(r'MemTotal: +\d+ kB', 'MemTotal:        1004000 kB', meminfo))
     fake_host.sysctl('vm.min_free_kbytes', 4096)  # what the kernel picks for 1 GiB
     result = run_module(sysctl_profile, {'profile': 'inference_latency'}, check=True)
-    item = result['keys']['vm.min_free_kbytes']
+    item = result['sysctl_keys']['vm.min_free_kbytes']
     assert item['desired'] == '31375' and item['requested'] == '>31375'
     assert 'capped on this host to 1/32 of its 980 MiB of RAM (31375 kB)' in item['why']
     run_module(sysctl_profile, {'profile': 'inference_latency'})
