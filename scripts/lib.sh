@@ -3,6 +3,8 @@
 # shellcheck disable=SC2034
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${IHT_VENV:-$REPO/.venv}"
+# The oldest ansible-core supported (requirements-oldest.txt); scripts run with it when IHT_VENV points here.
+OLDEST_VENV="${IHT_OLDEST_VENV:-$REPO/.venv-oldest}"
 CACHE="${IHT_CACHE:-$REPO/.cache}"
 # Podman settings of our own (runc, no default ulimits): see scripts/containers.conf.
 export CONTAINERS_CONF="$REPO/scripts/containers.conf"

@@ -92,7 +92,7 @@ class ActionModule(ActionBase):
             numa=info['numa'],
             desired=info['desired'],
             summary=summary,
-            items=info['audit'],
+            audit=info['audit'],
             notes=info['notes'],
         )
         if info.get('warnings'):

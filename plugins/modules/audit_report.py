@@ -13,7 +13,7 @@ short_description: Write the fleet drift report from every host's audit, on the 
 version_added: 0.1.0
 description:
   - Reads each play host's M(inference.host_tuning.host_audit) result (a registered variable) and writes, on the
-    controller, C(fleet-audit.json) (every host's kind, accelerators, kernel, summary, items and notes, and the
+    controller, C(fleet-audit.json) (every host's kind, accelerators, kernel, summary, audit items and notes, and the
     fleet summary) and C(fleet-audit.html) (one self-contained page - inline CSS, no scripts, no external
     assets - with a table per host, drift first).
   - A host without a result (unreachable, failed or skipped before the audit) is in the report as not audited,

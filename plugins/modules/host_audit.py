@@ -138,7 +138,7 @@ summary:
   returned: success
   type: dict
   sample: {ok: 27, drift: 2, unavailable: 1}
-items:
+audit:
   description:
     - One item per audited setting - C(concern), C(setting), C(desired), C(actual), C(status) (V(ok), V(drift) or
       V(unavailable)) and C(detail).

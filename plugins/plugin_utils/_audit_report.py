@@ -31,11 +31,11 @@ def host_entry(result):
             reason = 'unreachable: %s' % result['msg'] if result.get('msg') else 'unreachable'
         else:
             reason = 'the audit failed: %s' % result.get('msg')
-        return {'kind': 'unknown', 'summary': dict((s, 0) for s in STATUSES), 'items': [],
+        return {'kind': 'unknown', 'summary': dict((s, 0) for s in STATUSES), 'audit': [],
                 'unreachable': True, 'reason': reason}
     summary = dict((s, 0) for s in STATUSES)
     summary.update(result['summary'])
-    entry = {'kind': result.get('kind', 'unknown'), 'summary': summary, 'items': result.get('items') or []}
+    entry = {'kind': result.get('kind', 'unknown'), 'summary': summary, 'audit': result.get('audit') or []}
     for key in ('accelerator_counts', 'accelerators', 'kernel', 'notes', 'desired'):
         if key in result:
             entry[key] = result[key]
@@ -55,7 +55,7 @@ def fleet(results, generated):
 
 
 def drift_settings(entry):
-    return [i['setting'] for i in entry['items'] if i.get('status') == 'drift']
+    return [i['setting'] for i in entry['audit'] if i.get('status') == 'drift']
 
 
 def host_line(name, entry):
@@ -154,7 +154,7 @@ def to_html(report):
             continue
         out += ['<table>', '<tr><th>concern</th><th>setting</th><th>desired</th><th>actual</th><th>status</th>'
                            '<th>detail</th></tr>']
-        items = sorted(r['items'], key=lambda i: (str(i.get('concern')), STATUS_ORDER.get(i.get('status'), 3)))
+        items = sorted(r['audit'], key=lambda i: (str(i.get('concern')), STATUS_ORDER.get(i.get('status'), 3)))
         for i in items:
             out.append('<tr class="%s"><td>%s</td><td class="v">%s</td><td class="v">%s</td><td class="v">%s</td>'
                        '<td><span class="badge %s">%s</span></td><td class="muted">%s</td></tr>'

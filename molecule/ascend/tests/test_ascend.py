@@ -120,7 +120,7 @@ def test_audit_report(host, tmp_path):
         fleet = json.load(f)
     report = fleet['hosts']['iht-ascend-debian12']
     assert report['kind'] == 'ascend'
-    by_setting = dict((i['setting'], i) for i in report['items'])
+    by_setting = dict((i['setting'], i) for i in report['audit'])
     assert by_setting['kernel.sched_migration_cost_ns']['desired'] == '50000'
     assert by_setting['enabled']['status'] == 'unavailable' or by_setting['enabled']['desired'] == 'madvise'
     assert by_setting['vllm.service running']['status'] == 'ok'

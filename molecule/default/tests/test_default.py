@@ -121,7 +121,7 @@ def test_audit_follows_each_hosts_swap_policy(host, audit):
     """The swap items read the container's own /etc/fstab, /proc/swaps and zswap, against the host's
     group variables (base_swap_force true on debian12, false on debian13)."""
     report = audit['hosts'][_name(host)]
-    items = [i for i in report['items'] if i['concern'] == 'swap']
+    items = [i for i in report['audit'] if i['concern'] == 'swap']
     by_setting = dict((i['setting'], i) for i in items)
     active = [line.split()[0] for line in host.file('/proc/swaps').content_string.splitlines()[1:] if line.strip()]
     if 'debian12' in _name(host):

@@ -43,7 +43,7 @@ def test_detection_against_the_fake_pci_tree(host):
         report = json.load(f)['hosts']['iht-tpu-debian13']
     assert report['kind'] == 'tpu'
     assert report['accelerator_counts']['tpu'] == 4          # the gVNIC is not a TPU
-    by_setting = dict((i['setting'], i) for i in report['items'])
+    by_setting = dict((i['setting'], i) for i in report['audit'])
     assert by_setting['enabled']['desired'] == 'always'      # the tpu role's THP mode, not base's madvise
 
 

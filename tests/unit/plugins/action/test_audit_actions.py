@@ -90,7 +90,7 @@ def test_host_audit_resolves_the_variables_into_one_call(executed):
     assert 'gpu' not in args['desired_by_kind']['none']
     assert result['kind'] == 'nvidia' and result['kernel'] == '6.1.0-27-amd64'
     assert result['summary'] == {'ok': 0, 'drift': 1, 'unavailable': 0}
-    assert result['items'] == INFO['audit'] and result['changed'] is False and not result.get('failed')
+    assert result['audit'] == INFO['audit'] and result['changed'] is False and not result.get('failed')
 
 
 def test_host_audit_options_win_over_variables(executed):
@@ -130,7 +130,7 @@ def _audit(kind, drift=0, ok=3):
     items = [{'concern': 'sysctl', 'setting': 'k%d' % i, 'desired': '1', 'actual': '0', 'status': 'drift',
               'detail': ''} for i in range(drift)]
     return {'changed': False, 'kind': kind, 'kernel': '6.1', 'summary': {'ok': ok, 'drift': drift, 'unavailable': 0},
-            'items': items, 'notes': []}
+            'audit': items, 'notes': []}
 
 
 def _report_vars(hosts):

@@ -23,7 +23,7 @@ def _result(kind, items):
     summary = {}
     for i in items:
         summary[i['status']] = summary.get(i['status'], 0) + 1
-    return {'changed': False, 'kind': kind, 'kernel': '6.1.0-27-amd64', 'summary': summary, 'items': items,
+    return {'changed': False, 'kind': kind, 'kernel': '6.1.0-27-amd64', 'summary': summary, 'audit': items,
             'notes': [], 'accelerator_counts': {'nvidia': 4, 'ascend': 0, 'tpu': 0}}
 
 
