@@ -23,8 +23,8 @@ description:
     C(Nothing was changed).
   - An existing unit file of that name that this module did not write (no record in the restore ledger, no
     header of this module) is refused, unless O(takeover=true); then its original is recorded in the restore
-    ledger C(/var/lib/inference_host_tuning/ledger.json) and put back byte for byte by O(state=absent) and by
-    M(inference.host_tuning.revert).
+    ledger C(/var/lib/inference_host_tuning/ledger.json) (with its C(multi-user.target.wants) link, or that there
+    was none) and put back byte for byte by O(state=absent) and by M(inference.host_tuning.revert).
   - Runs C(systemctl daemon-reload) after the unit changed on a host booted with systemd. It does not start,
     stop or enable the service (the role M(inference.host_tuning.inference_service) does), except that
     O(state=absent) stops and disables the service before it removes a unit file it created.
@@ -173,8 +173,9 @@ attributes:
 extends_documentation_fragment:
   - inference.host_tuning.attributes
 notes:
-  - With O(state=absent) after a takeover, the original unit file comes back byte for byte; whether the service is
-    enabled is not recorded, so it stays as it is then (the role does not disable a unit it took over).
+  - With O(state=absent) after a takeover, the original unit file comes back byte for byte, and so does its link in
+    C(multi-user.target.wants) (recorded at the takeover, as enabling our unit makes one); a running service is
+    restarted so that it runs as the original says.
 seealso:
   - module: inference.host_tuning.numa_bind
   - module: inference.host_tuning.allocator_preload
@@ -441,6 +442,11 @@ def own_record(module, ledger, path):
     return rec
 
 
+def _readlink(path):
+    full = _host.host_path(path)
+    return os.readlink(full) if os.path.islink(full) else None
+
+
 def daemon_reload(module):
     if _systemd.booted(module):
         _systemd.Systemctl(module).daemon_reload()
@@ -468,6 +474,9 @@ def present(module, spec):
     if module._diff:
         result['diff'] = mf.diff()
     if mf.changed and not module.check_mode:
+        if rec is None and mf.current is not None and not ours(mf.current):
+            # Taken over: enabling our unit makes its wants link, which the original may not have had.
+            ledger.remember_file(_systemd.wants_link(spec.unit), OWNER)
         mf.apply(module, ledger, OWNER)
         ledger.save()
         result['daemon_reloaded'] = daemon_reload(module)
@@ -487,11 +496,15 @@ def absent(module, spec):
         desired = None if ours(desired) else desired
     else:
         desired = None if ours(current) else current
-    result = dict(changed=current != desired, unit=spec.unit, path=spec.path, daemon_reloaded=False,
-                  stopped=False, restarted=False)
+    link = _systemd.wants_link(spec.unit)
+    link_rec = ledger.files.get(link) if (ledger.files.get(link) or {}).get('owner') == OWNER else None
+    link_changes = link_rec is not None and (os.path.islink(_host.host_path(link)) != bool(link_rec.get('existed'))
+                                            or link_rec.get('link') not in (None, _readlink(link)))
+    result = dict(changed=current != desired or link_changes, unit=spec.unit, path=spec.path,
+                  daemon_reloaded=False, stopped=False, restarted=False)
     if module._diff:
         result['diff'] = _files.file_diff(spec.path, current, desired)
-    if module.check_mode or (rec is None and not result['changed']):
+    if module.check_mode or (rec is None and link_rec is None and not result['changed']):
         module.exit_json(**result)
     booted = _systemd.booted(module)
     systemctl = _systemd.Systemctl(module) if booted else None
@@ -499,8 +512,10 @@ def absent(module, spec):
         if systemctl.is_enabled(spec.unit) or systemctl.is_active(spec.unit):
             systemctl.run('disable', '--now', spec.unit)
             result['stopped'] = result['changed'] = True
-    if rec is not None:
-        result['changed'] = ledger.restore_file(spec.path) or result['changed']
+    for recorded in (rec, link_rec):
+        if recorded is not None:
+            path = spec.path if recorded is rec else link
+            result['changed'] = ledger.restore_file(path) or result['changed']
     if ours(_host.read_for_diff(spec.path)):
         _files.remove(spec.path)
     ledger.save()

@@ -26,32 +26,98 @@ VLLM = {'name': 'vllm', 'python': '/usr/bin/python3', 'model': '/models/llama', 
 OPERATOR_UNIT = '[Unit]\nDescription=operator service\n\n[Service]\nExecStart=/usr/local/bin/mysvc --flag\n'
 
 
-def expected_vllm():
-    return HEADER + (
-        '[Unit]\n'
-        'Description=LLM inference server (vllm)\n'
-        'Wants=network-online.target\n'
-        'After=network-online.target\n'
-        '\n'
-        '[Service]\n'
-        'Type=simple\n'
-        'User=inference\n'
-        'Group=inference\n'
-        'WorkingDirectory=/var/lib/inference\n'
-        'ExecStart="/usr/bin/python3" "-m" "vllm.entrypoints.openai.api_server" "--model" "/models/llama" '
-        '"--host" "127.0.0.1" "--port" "8000" "--gpu-memory-utilization" "0.9" "--tensor-parallel-size" "1" '
-        '"--dtype" "auto" "--served-model-name" "llama3" "--max-model-len" "4096" "--enable-prefix-caching"\n'
-        'Environment=CUDA_DEVICE_ORDER=PCI_BUS_ID\n'
-        'Environment=OMP_NUM_THREADS=8\n'
-        'LimitMEMLOCK=infinity\n'
-        'LimitNOFILE=1048576\n'
-        'Restart=on-failure\n'
-        'RestartSec=10\n'
-        'TimeoutStopSec=90\n'
-        'SyslogIdentifier=vllm\n'
-        '\n'
-        '[Install]\n'
-        'WantedBy=multi-user.target\n')
+VLLM_ARGV = ['/usr/bin/python3', '-m', 'vllm.entrypoints.openai.api_server', '--model', '/models/llama',
+             '--host', '127.0.0.1', '--port', '8000', '--gpu-memory-utilization', '0.9', '--tensor-parallel-size', '1',
+             '--dtype', 'auto', '--served-model-name', 'llama3', '--max-model-len', '4096', '--enable-prefix-caching']
+VLLM_SETTINGS = [
+    ('Unit', 'Description', 'LLM inference server (vllm)'),
+    ('Unit', 'Wants', 'network-online.target'),
+    ('Unit', 'After', 'network-online.target'),
+    ('Service', 'Type', 'simple'),
+    ('Service', 'User', 'inference'),
+    ('Service', 'Group', 'inference'),
+    ('Service', 'WorkingDirectory', '/var/lib/inference'),
+    ('Service', 'ExecStart', VLLM_ARGV),
+    ('Service', 'Environment', ['CUDA_DEVICE_ORDER=PCI_BUS_ID']),
+    ('Service', 'Environment', ['OMP_NUM_THREADS=8']),
+    ('Service', 'LimitMEMLOCK', 'infinity'),
+    ('Service', 'LimitNOFILE', '1048576'),
+    ('Service', 'Restart', 'on-failure'),
+    ('Service', 'RestartSec', '10'),
+    ('Service', 'TimeoutStopSec', '90'),
+    ('Service', 'SyslogIdentifier', 'vllm'),
+    ('Install', 'WantedBy', 'multi-user.target'),
+]
+_ESCAPES = {'n': '\n', 't': '\t', 'r': '\r', 'a': '\a', 'b': '\b', 'f': '\f', 'v': '\v', 's': ' '}
+
+
+def specifiers(value):
+    """A value with systemd's %-specifiers resolved; only "%%" (a literal %) is allowed in what we write."""
+    out, i = '', 0
+    while i < len(value):
+        if value[i] == '%':
+            assert value[i + 1:i + 2] == '%', 'a specifier would be expanded: %r' % value
+            i += 1
+        out += value[i]
+        i += 1
+    return out
+
+
+def words(value, dollars=False):
+    """What systemd makes of a command line or an Environment= value: specifiers resolved, then words split at
+    white space with "..." and '...' quoting and C escapes (systemd.syntax(7)); with ``dollars``, ExecStart's
+    variable expansion, which must find only "$$" (a literal $)."""
+    value = specifiers(value)
+    out, i, n = [], 0, len(value)
+    while i < n:
+        while i < n and value[i] in ' \t':
+            i += 1
+        if i >= n:
+            break
+        word = ''
+        while i < n and value[i] not in ' \t':
+            c = value[i]
+            if c in '"\'':
+                i += 1
+                while value[i] != c:
+                    if value[i] == '\\':
+                        i += 1
+                        word += _ESCAPES.get(value[i], value[i])
+                    else:
+                        word += value[i]
+                    i += 1
+                i += 1
+            elif c == '\\':
+                word += _ESCAPES.get(value[i + 1], value[i + 1])
+                i += 2
+            else:
+                word += c
+                i += 1
+        out.append(word)
+    if dollars:
+        for w in out:
+            assert '$' not in w.replace('$$', ''), 'a variable would be expanded: %r' % w
+        out = [w.replace('$$', '$') for w in out]
+    return out
+
+
+def settings(content):
+    """[(section, key, value)] of a unit file; ExecStart= and Environment= values as their words."""
+    assert content.startswith(HEADER), content
+    out, section = [], None
+    for line in content.splitlines():
+        if not line or line.startswith('#'):
+            continue
+        if line.startswith('['):
+            section = line[1:-1]
+            continue
+        key, value = line.split('=', 1)
+        if key in ('ExecStart', 'Environment'):
+            value = words(value, dollars=key == 'ExecStart')
+        else:
+            value = specifiers(value)
+        out.append((section, key, value))
+    return out
 
 
 @pytest.fixture
@@ -106,9 +172,9 @@ def fail(args, **kw):
 def test_vllm_unit_exact_recorded_reloaded_and_idempotent(fake_host, systemd):
     r = run(VLLM)
     assert r['changed'] is True
-    assert fake_host.read(UNIT) == expected_vllm()
+    assert settings(fake_host.read(UNIT)) == VLLM_SETTINGS
     assert os.stat(fake_host.path(UNIT)).st_mode & 0o7777 == 0o644
-    assert r['diff']['before'] == '' and r['diff']['after'] == expected_vllm()
+    assert r['diff']['before'] == '' and r['diff']['after'] == fake_host.read(UNIT)
     assert r['argv'][:3] == ['/usr/bin/python3', '-m', 'vllm.entrypoints.openai.api_server']
     assert (r['unit'], r['path'], r['original_recorded'], r['daemon_reloaded']) == (
         'vllm.service', UNIT, False, True)
@@ -124,39 +190,46 @@ def test_vllm_unit_exact_recorded_reloaded_and_idempotent(fake_host, systemd):
 def test_check_mode_predicts_and_writes_nothing(fake_host, systemd):
     before = tree(fake_host)
     r = run(VLLM, check=True)
-    assert r['changed'] is True and r['diff']['after'] == expected_vllm()
+    assert r['changed'] is True and settings(r['diff']['after']) == VLLM_SETTINGS
     assert tree(fake_host) == before and systemd.calls == []
 
 
-@pytest.mark.parametrize('args, line', [
-    # every word one quoted argument; quotes and backslashes escaped, % and $ doubled
-    ({'command': ['/usr/bin/env', 'a b', 'say "hi"', '50%', '$HOME', 'back\\slash', 'end\\']},
-     'ExecStart="/usr/bin/env" "a b" "say \\"hi\\"" "50%%" "$$HOME" "back\\\\slash" "end\\\\"'),
-    ({'command': ['server', '--opt=%h']}, 'ExecStart="server" "--opt=%%h"'),
-    ({'model': 'org/model name', 'extra_args': ['--kv-cache-dtype', 'fp8', '--x=${PATH}']},
-     '"--model" "org/model name"'),
-    ({'model': 'm', 'extra_args': ['--x=${PATH}']}, '"--x=$${PATH}"'),
-    ({'model': 'm', 'environment': {'HF_TOKEN': 'a"b\\c%d$e f'}}, 'Environment="HF_TOKEN=a\\"b\\\\c%%d$e f"'),
-    ({'model': 'm', 'environment': {'RATIO': 0.5, 'N': 3}}, 'Environment=RATIO=0.5'),
-    ({'model': 'm', 'description': 'Serving 100% of "traffic"'}, 'Description=Serving 100%% of "traffic" (vllm)'),
-    ({'model': 'm', 'shm_size': '64G'}, 'TemporaryFileSystem=/dev/shm:size=64G,mode=1777'),
-    ({'model': 'm', 'shm_size': '50%'}, 'TemporaryFileSystem=/dev/shm:size=50%%,mode=1777'),
-    ({'model': 'm', 'host': ''}, '"--model" "m" "--port" "8000"'),
-    ({'model': 'm', 'host': '::'}, '"--host" "::"'),
-    ({'model': 'm', 'enable_prefix_caching': False, 'quantization': 'fp8', 'max_num_seqs': 64,
-      'max_num_batched_tokens': 8192},
-     '"--max-num-seqs" "64" "--max-num-batched-tokens" "8192" "--no-enable-prefix-caching" "--quantization" "fp8"'),
-    ({'name': 'tgi.service', 'command': ['/bin/true'], 'port': 8080}, 'SyslogIdentifier=tgi'),
+HOSTILE_WORDS = ['a b', 'say "hi"', "it's", '50%', '%h', '$HOME', '${PATH}', '$$', 'back\\slash', 'end\\', '\\n',
+                 ';', '&&', '|', '>', '`id`', '-', '', 'ExecStartPre=+/bin/id', '#x', 'naïve', '\u00a0']
+
+
+@pytest.mark.parametrize('args, section, key, value', [
+    # every word reaches the process as one literal argument, whatever it holds
+    ({'model': None, 'command': ['/usr/bin/env'] + HOSTILE_WORDS}, 'Service', 'ExecStart', ['/usr/bin/env'] + HOSTILE_WORDS),
+    ({'model': None, 'command': ['server', '--opt=%h']}, 'Service', 'ExecStart', ['server', '--opt=%h']),
+    ({'model': 'org/model name', 'extra_args': HOSTILE_WORDS}, 'Service', 'ExecStart',
+     VLLM_ARGV[:4] + ['org/model name'] + VLLM_ARGV[5:] + HOSTILE_WORDS),
+    # each variable one assignment, its value literal
+    ({'environment': {'HF_TOKEN': 'a"b\\c%d$e f\''}}, 'Service', 'Environment', ['HF_TOKEN=a"b\\c%d$e f\'']),
+    ({'environment': {'RATIO': 0.5}}, 'Service', 'Environment', ['RATIO=0.5']),
+    ({'environment': {'EMPTY': ''}}, 'Service', 'Environment', ['EMPTY=']),
+    ({'description': 'Serving 100% of "traffic"'}, 'Unit', 'Description', 'Serving 100% of "traffic" (vllm)'),
+    ({'shm_size': '64G'}, 'Service', 'TemporaryFileSystem', '/dev/shm:size=64G,mode=1777'),
+    ({'shm_size': '50%'}, 'Service', 'TemporaryFileSystem', '/dev/shm:size=50%,mode=1777'),
+    ({'host': ''}, 'Service', 'ExecStart', VLLM_ARGV[:5] + VLLM_ARGV[7:]),
+    ({'host': '::'}, 'Service', 'ExecStart', VLLM_ARGV[:6] + ['::'] + VLLM_ARGV[7:]),
+    ({'enable_prefix_caching': False, 'quantization': 'fp8', 'max_num_seqs': 64, 'max_num_batched_tokens': 8192},
+     'Service', 'ExecStart', VLLM_ARGV[:-1] + ['--max-num-seqs', '64', '--max-num-batched-tokens', '8192',
+                                               '--no-enable-prefix-caching', '--quantization', 'fp8']),
+    ({'name': 'tgi.service', 'model': None, 'command': ['/bin/true'], 'port': 8080}, 'Service', 'SyslogIdentifier',
+     'tgi'),
 ])
-def test_values_are_encoded_not_interpreted(fake_host, systemd, args, line):
-    a = {'name': 'vllm'}
+def test_values_are_encoded_not_interpreted(fake_host, systemd, args, section, key, value):
+    a = dict(VLLM, environment={})
     a.update(args)
     r = run(a)
-    content = fake_host.read(r['path'])
-    assert line in content
-    # one line per setting: nothing added a line
-    assert [ln.split('=', 1)[0] for ln in content.splitlines() if '=' in ln and not ln.startswith('#')][:8] == [
-        'Description', 'Wants', 'After', 'Type', 'User', 'Group', 'WorkingDirectory', 'ExecStart']
+    got = settings(fake_host.read(r['path']))
+    assert (section, key, value) in got, got
+    # one line per setting: nothing added a setting or a section
+    keys = [k for _s, k, _v in VLLM_SETTINGS if k != 'Environment']
+    if 'shm_size' in args:
+        keys.insert(keys.index('Restart'), 'TemporaryFileSystem')
+    assert [k for _s, k, _v in got if k != 'Environment'] == keys
 
 
 BAD = [
@@ -304,7 +377,7 @@ def _take_over(fake_host):
     r = run(args)
     assert r['changed'] is True and r['original_recorded'] is True
     assert fake_host.read(path).startswith(HEADER)
-    assert 'ExecStart="/usr/local/bin/mysvc" "--serve"\n' in fake_host.read(path)
+    assert ('Service', 'ExecStart', ['/usr/local/bin/mysvc', '--serve']) in settings(fake_host.read(path))
     rec = ledger(fake_host)['files'][path]
     assert (rec['owner'], rec['existed'], rec['mode']) == ('service_unit', True, 0o640)
     # ours now: no takeover needed any more, and idempotent
@@ -337,11 +410,38 @@ def test_a_running_service_restarts_as_its_restored_original(fake_host, systemd)
     assert fake_host.read('/etc/systemd/system/mysvc.service') == OPERATOR_UNIT
 
 
-def test_takeover_is_restored_by_revert(fake_host, systemd):
+WANTS = '/etc/systemd/system/multi-user.target.wants/mysvc.service'
+
+
+def _enable(fake_host):
+    """What systemctl enable does with our unit's WantedBy=multi-user.target."""
+    fake_host.symlink('/etc/systemd/system/mysvc.service', WANTS)
+
+
+@pytest.mark.parametrize('enabled', [False, True])
+def test_takeover_is_restored_by_revert(fake_host, systemd, enabled):
     path, before = _take_over(fake_host)
+    if enabled:
+        _enable(fake_host)
     r = run_module(revert, {})
     assert {'path': path, 'owner': 'service_unit', 'action': 'restored'} in r['files']
+    assert tree(fake_host) == before            # the wants link our enable made is gone too
+
+
+@pytest.mark.parametrize('had_link', [False, True])
+def test_takeover_puts_back_the_wants_link_as_it_was(fake_host, systemd, had_link):
+    if had_link:
+        fake_host.symlink('/lib/systemd/system/mysvc.service', WANTS)
+    path, before = _take_over(fake_host)
+    if had_link:
+        fake_host.remove(WANTS)
+    _enable(fake_host)
+    r = run({'name': 'mysvc', 'state': 'absent'}, check=True)
+    assert r['changed'] is True
+    r = run({'name': 'mysvc', 'state': 'absent'})
+    assert r['changed'] is True
     assert tree(fake_host) == before
+    assert not fake_host.exists(_ledger.LEDGER_PATH)
 
 
 def test_absent_stops_disables_and_removes_our_unit(fake_host, systemd):
@@ -364,7 +464,7 @@ def test_our_unit_without_a_record_is_ours(fake_host, systemd):
     """A unit carrying this module's header is ours even when the ledger lost its record."""
     fake_host.write(UNIT, HEADER + '[Service]\nExecStart=/bin/old\n')
     r = run(VLLM)
-    assert r['changed'] is True and fake_host.read(UNIT) == expected_vllm()
+    assert r['changed'] is True and settings(fake_host.read(UNIT)) == VLLM_SETTINGS
     run({'name': 'vllm', 'state': 'absent'})
     assert not fake_host.exists(UNIT)
     assert not fake_host.exists(_ledger.LEDGER_PATH)
