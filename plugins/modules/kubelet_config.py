@@ -21,7 +21,7 @@ description:
     writer (JSON, which the kubelet reads as YAML), never a template, so no value can add a key.
   - The drop-in's previous state is recorded in the restore ledger (C(/var/lib/inference_host_tuning/ledger.json));
     O(state=absent) and M(inference.host_tuning.revert) restore it byte for byte.
-  - Does not restart the kubelet (the role M(inference.host_tuning.kubelet) does, with C(kubelet_restart_ok)).
+  - Does not restart the kubelet (the role C(inference.host_tuning.kubelet) does, with C(kubelet_restart_ok)).
 author:
   - inference.host_tuning contributors (@inference-host-tuning)
 options:

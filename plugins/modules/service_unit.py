@@ -26,7 +26,7 @@ description:
     ledger C(/var/lib/inference_host_tuning/ledger.json) (with its C(multi-user.target.wants) link, or that there
     was none) and put back byte for byte by O(state=absent) and by M(inference.host_tuning.revert).
   - Runs C(systemctl daemon-reload) after the unit changed on a host booted with systemd. It does not start,
-    stop or enable the service (the role M(inference.host_tuning.inference_service) does), except that
+    stop or enable the service (the role C(inference.host_tuning.inference_service) does), except that
     O(state=absent) stops and disables the service before it removes a unit file it created.
 author:
   - inference.host_tuning contributors (@inference-host-tuning)
@@ -498,8 +498,9 @@ def absent(module, spec):
         desired = None if ours(current) else current
     link = _systemd.wants_link(spec.unit)
     link_rec = ledger.files.get(link) if (ledger.files.get(link) or {}).get('owner') == OWNER else None
-    link_changes = link_rec is not None and (os.path.islink(_host.host_path(link)) != bool(link_rec.get('existed'))
-                                            or link_rec.get('link') not in (None, _readlink(link)))
+    link_changes = link_rec is not None and (
+        os.path.islink(_host.host_path(link)) != bool(link_rec.get('existed'))
+        or link_rec.get('link') not in (None, _readlink(link)))
     result = dict(changed=current != desired or link_changes, unit=spec.unit, path=spec.path,
                   daemon_reloaded=False, stopped=False, restarted=False)
     if module._diff:

@@ -1,14 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, inference.host_tuning contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Prove the serving process's placement, allocator, environment and limits from /proc/PID."""
+"""Prove the serving process's placement, allocator, environment and limits from /proc/PID; then, on the
+vLLM host, that hostile role variables change nothing, that a server which exits at once fails the health
+wait at once, and that an operator's unit survives a takeover and revert.yml byte for byte. Tests run in
+file order; the last one reverts the host."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
+import sys
+import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'tests', 'molecule'))
+from iht_verify import playbook as _playbook  # noqa: E402 pylint: disable=wrong-import-position
 
 SERVICES = {
     # host: (unit, port, model name, allocator library file name)
@@ -158,3 +167,131 @@ def test_vllm_flags_reach_the_process(host):
                  '--gpu-memory-utilization 0.9', '--max-model-len 4096', '--max-num-seqs 128',
                  '--enable-prefix-caching', '--tensor-parallel-size 1'):
         assert flag in flags
+
+
+# -- hardening, on the vLLM host: the checks change the host, so they run last, in this order ---------------
+VLLM_HOST = 'iht-service-vllm'
+LEDGER_DIR = '/var/lib/inference_host_tuning'
+DROPIN = '/etc/kubernetes/kubelet.conf.d/90-inference.conf'
+OPERATOR_UNIT = '/etc/systemd/system/mysvc.service'
+INJECTED = ('ExecStartPre', 'pwned', 'staticPodPath')
+# Each hostile case of hostile.yml and the option its refusal must name.
+HOSTILE = {
+    'environment_newline': 'environment[HF_HOME]',
+    'environment_u2028': 'environment[HF_HOME]',
+    'extra_args_newline': 'extra_args[1]',
+    'shm_size_newline': 'shm_size',
+    'user_newline': 'user',
+    'description_backslash': 'description',
+    'name_traversal': 'name',
+    'port_out_of_range': 'port',
+    'operator_unit': 'takeover',
+    'kubelet_quote_newline': 'reserved_system_cpus',
+    'kubelet_config_dir': 'config_dir',
+}
+
+
+def _vllm_host_only(host):
+    if host.backend.get_hostname() != VLLM_HOST:
+        pytest.skip('the hardening checks run on the vLLM host')
+
+
+def _manifest(host):
+    return host.check_output('/root/iht-manifest.sh')
+
+
+def _ansible(host, *args):
+    """ansible-playbook ARGS against this host only; (CompletedProcess, seconds)."""
+    start = time.time()
+    result = _playbook(*(args + ('--limit', host.backend.get_hostname())))
+    return result, time.time() - start
+
+
+def _scenario_playbook(name):
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', name)
+
+
+def test_ledger_is_private(host):
+    """The ledger holds copies of what it replaced: 0600 in a 0700 directory, both root's."""
+    _vllm_host_only(host)
+    assert host.check_output('stat -c "%%a %%U %%G %%F" %s' % LEDGER_DIR) == '700 root root directory'
+    assert host.check_output('stat -c "%%a %%U %%G %%F" %s/ledger.json' % LEDGER_DIR) == '600 root root regular file'
+    ledger = json.loads(host.check_output('cat %s/ledger.json' % LEDGER_DIR))
+    owners = dict((path, rec['owner']) for path, rec in ledger['files'].items())
+    assert owners['/etc/systemd/system/vllm.service'] == 'service_unit'
+    assert owners[DROPIN] == 'kubelet_config'
+
+
+def test_units_and_dropin_say_what_the_variables_say(host):
+    """systemd's own reading of the unit (systemctl show), and the kubelet drop-in as YAML."""
+    _vllm_host_only(host)
+    show = host.check_output('systemctl show vllm.service -p Environment -p LimitNOFILE -p User -p ExecStart')
+    assert 'User=inference' in show and 'LimitNOFILE=1048576' in show
+    assert 'PYTHONPATH=/opt/standin' in show and 'CUDA_DEVICE_ORDER=PCI_BUS_ID' in show
+    assert 'argv[]=/usr/bin/python3 -m vllm.entrypoints.openai.api_server --model /models/Meta-Llama-3-8B-Instruct' \
+        in show
+    dropin = json.loads(host.check_output("sed '/^#/d' %s" % DROPIN))     # JSON is YAML; the kubelet reads it so
+    assert dropin == {'apiVersion': 'kubelet.config.k8s.io/v1beta1', 'kind': 'KubeletConfiguration',
+                      'cpuManagerPolicy': 'static', 'topologyManagerPolicy': 'single-numa-node',
+                      'topologyManagerScope': 'container', 'reservedSystemCPUs': '0'}
+
+
+def test_hostile_values_change_nothing(host, tmp_path):
+    """Newlines, a line separator, a quote, a trailing backslash, a path in the name, a port out of range,
+    an operator's unit: every role run is refused, and no unit, drop-in, kubelet file or ledger entry changed."""
+    _vllm_host_only(host)
+    before = _manifest(host)
+    units_before = host.check_output('systemctl cat vllm.service mysvc.service')
+    assert host.file(DROPIN).exists and host.file(LEDGER_DIR + '/ledger.json').exists   # there is something to change
+    results = tmp_path / 'hostile.json'
+    run, _seconds = _ansible(host, _scenario_playbook('hostile.yml'), '-e', 'hostile_results_file=%s' % results)
+    assert run.returncode == 0, run.stdout
+    refusals = json.loads(results.read_text())
+    assert sorted(refusals) == sorted(HOSTILE)
+    for case, option in HOSTILE.items():
+        assert refusals[case].startswith('Nothing was changed: ') and option in refusals[case], (case, refusals[case])
+    assert _manifest(host) == before
+    units_after = host.check_output('systemctl cat vllm.service mysvc.service')
+    assert units_after == units_before
+    assert not any(word in units_after for word in INJECTED)
+    assert not any(word in host.file(DROPIN).content_string for word in INJECTED)
+    assert not host.file('/usr/local/pwn.service').exists and not host.file('/tmp/pwned').exists
+    assert host.service('vllm.service').is_running
+
+
+def test_a_server_that_exits_at_once_fails_the_health_wait_at_once(host):
+    """90 tries 10 s apart is a 15-minute budget; a dead server must fail in the first rounds, with its journal."""
+    _vllm_host_only(host)
+    extra = {'inference_accelerator_kind': 'none', 'inference_service_name': 'crashy',
+             'inference_service_command': ['/usr/bin/python3', '-c', 'import sys; print("crashy gives up"); sys.exit(3)'],
+             'inference_service_port': 8002, 'inference_service_health_retries': 90,
+             'inference_service_health_delay': 10}
+    run, seconds = _ansible(host, 'site.yml', '--tags', 'service', '-e', json.dumps(extra))
+    assert run.returncode != 0, run.stdout
+    assert seconds < 150, 'the health wait took %d s' % seconds
+    assert 'crashy gives up' in run.stdout        # the journal tail comes with the failure
+    state = host.check_output('systemctl show crashy.service -p ActiveState -p SubState -p NRestarts')
+    assert 'SubState=auto-restart' in state or 'ActiveState=failed' in state or 'NRestarts=0' not in state, state
+
+
+def test_operator_unit_survives_takeover_and_revert(host):
+    """site.yml takes the operator's unit over only when told to; revert.yml puts the host back as prepare left
+    it: the operator's unit byte for byte, ours (and the crashing one above) gone, no ledger."""
+    _vllm_host_only(host)
+    original = host.check_output('systemctl cat mysvc.service')
+    extra = {'inference_accelerator_kind': 'none', 'kubelet_tuning': True, 'kubelet_reserved_system_cpus': '1',
+             'inference_service_name': 'mysvc', 'inference_service_takeover': True, 'inference_service_port': 8001}
+    run, _seconds = _ansible(host, 'site.yml', '--tags', 'service,kubelet', '-e', json.dumps(extra))
+    assert run.returncode == 0, run.stdout
+    taken = host.file(OPERATOR_UNIT).content_string
+    assert taken.startswith('# Managed by Ansible (inference.host_tuning.service_unit).')
+    assert '--port 8001' in host.check_output('systemctl show mysvc.service -p ExecStart')
+    assert host.service('mysvc.service').is_running
+    assert '"reservedSystemCPUs": "1"' in host.file(DROPIN).content_string
+
+    run, _seconds = _ansible(host, 'revert.yml')
+    assert run.returncode == 0, run.stdout
+    assert _manifest(host) == host.file('/root/iht-manifest-prepare.txt').content_string.rstrip('\n')
+    assert host.check_output('systemctl cat mysvc.service') == original
+    assert host.run('systemctl cat vllm.service').rc != 0 and host.run('systemctl cat crashy.service').rc != 0
+    assert not host.file(LEDGER_DIR).exists

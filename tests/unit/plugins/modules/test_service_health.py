@@ -88,8 +88,8 @@ def test_dead_or_crash_looping_fails_at_once_with_the_journal(monkeypatch, state
 
 
 def test_dies_while_loading(monkeypatch):
-    server = Server(monkeypatch, [None], [RUNNING, RUNNING, {'ActiveState': 'activating', 'SubState': 'auto-restart',
-                                                              'NRestarts': '1'}])
+    looping = {'ActiveState': 'activating', 'SubState': 'auto-restart', 'NRestarts': '1'}
+    server = Server(monkeypatch, [None], [RUNNING, RUNNING, looping])
     r = fail_module(service_health, ARGS)
     assert r['attempts'] == 3 and server.sleeps == [7, 7]
 
