@@ -24,7 +24,6 @@ import json
 import re
 import unicodedata
 
-from ansible.module_utils.six import PY3, binary_type, integer_types, string_types, text_type
 from ansible.module_utils.common.text.converters import to_text
 
 
@@ -36,7 +35,7 @@ class FormatError(ValueError):
         super(FormatError, self).__init__('%s: %s' % (what, message) if what else message)
 
 
-class Verbatim(text_type):
+class Verbatim(str):
     """Text already encoded for its format by a writer here (``exec_line()``, ``environment()``)."""
 
 
@@ -61,14 +60,14 @@ def text(value, what, allow_empty=True):
     """``value`` as one line of text, or FormatError for what no one-line format may hold."""
     if isinstance(value, bool) or value is None:
         raise FormatError(what, 'expected a string, got %r' % (value,))
-    if isinstance(value, integer_types + (float,)):
+    if isinstance(value, (int, float)):
         value = '%s' % (value,)
-    if isinstance(value, binary_type):
+    if isinstance(value, bytes):
         try:
             value = value.decode('utf-8')
         except UnicodeDecodeError:
             raise FormatError(what, 'is not UTF-8 text')
-    if not isinstance(value, string_types):
+    if not isinstance(value, str):
         raise FormatError(what, 'expected a string, got %s' % type(value).__name__)
     value = to_text(value)
     bad = _bad_char(value)
@@ -92,8 +91,6 @@ def _char_name(c):
 
 def _short(value, limit=80):
     r = repr(value)
-    if not PY3 and r.startswith('u'):
-        r = r[1:]
     return r if len(r) <= limit else r[:limit - 3] + '...'
 
 
@@ -295,16 +292,16 @@ def _check_tree(value, what):
     """Every key and string in a JSON-able tree is text a line-oriented reader cannot misread."""
     if isinstance(value, dict):
         for k, v in value.items():
-            if not isinstance(k, string_types):
+            if not isinstance(k, str):
                 raise FormatError(what, 'keys must be strings, got %r' % (k,))
             text(k, '%s key' % what)
             _check_tree(v, '%s.%s' % (what, k))
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
             _check_tree(v, '%s[%d]' % (what, i))
-    elif isinstance(value, string_types):
+    elif isinstance(value, str):
         text(value, what)
-    elif not (value is None or isinstance(value, (bool, float) + integer_types)):
+    elif not (value is None or isinstance(value, (bool, float, int))):
         raise FormatError(what, 'cannot hold a %s' % type(value).__name__)
 
 

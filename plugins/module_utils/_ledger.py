@@ -36,7 +36,6 @@ import os
 import stat
 import time
 
-from ansible.module_utils.six import integer_types, string_types
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
@@ -78,7 +77,7 @@ def _now():
 
 def path_error(path):
     """Why ``path`` is not a clean absolute path, or None."""
-    if not isinstance(path, string_types):
+    if not isinstance(path, str):
         return 'is not a string'
     try:
         _formats.text(path, 'path', allow_empty=False)
@@ -152,7 +151,7 @@ def _bad(where, problem):
 
 
 def _check_int(value, where, name, top):
-    if isinstance(value, bool) or not isinstance(value, integer_types) or not 0 <= value <= top:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
         _bad(where, '%s must be an integer from 0 to %d' % (name, top))
 
 
@@ -172,7 +171,7 @@ def _check_file_record(path, rec):
         _bad(where, '"existed" must be true or false')
     if rec['existed']:
         if 'link' in rec:
-            if not isinstance(rec['link'], string_types) or path_error('/' + rec['link'].lstrip('/')):
+            if not isinstance(rec['link'], str) or path_error('/' + rec['link'].lstrip('/')):
                 _bad(where, '"link" must be the text of a link target')
         else:
             try:
@@ -208,7 +207,7 @@ def validate(data):
             _bad(where, 'runtime values are only restored under /proc/sys and /sys')
         if not isinstance(rec, dict) or rec.get('owner') not in ALLOWED:
             _bad(where, 'unknown owner')
-        if not isinstance(rec.get('value'), string_types):
+        if not isinstance(rec.get('value'), str):
             _bad(where, '"value" must be text')
         try:
             # /proc/sys separates the fields of a vector value with tabs

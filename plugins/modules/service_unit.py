@@ -264,7 +264,6 @@ restarted:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six import integer_types, string_types
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
@@ -378,7 +377,7 @@ def environment_lines(env):
     lines = []
     for name in sorted(env, key=lambda k: '%s' % (k,)):
         value = env[name]
-        if isinstance(value, bool) or not isinstance(value, string_types + integer_types + (float,)):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise Bad('environment[%s]' % (name,), '%r is not a string or a number; quote it (for example "true")'
                       % (value,))
         lines.append(('Environment', _formats.environment(name, value, 'environment')))
