@@ -151,6 +151,8 @@ class ManagedFile(object):
             return False
         recorded = ledger is not None and ledger.remember_file(self.path, owner)
         try:
+            if recorded:
+                ledger.save()   # the original is on disk before the file changes: a crash loses nothing
             if self.desired is None:
                 remove(self.path)
             else:
@@ -158,6 +160,10 @@ class ManagedFile(object):
         except (IOError, OSError):
             if recorded:
                 ledger.discard_file(self.path)
+                try:
+                    ledger.save()
+                except (IOError, OSError):
+                    pass        # the first error is the one to report
             raise
         return True
 

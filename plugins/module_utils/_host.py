@@ -98,6 +98,15 @@ def read_text_file(path):
                         % (bytearray(data[e.start:e.start + 1])[0], e.start))
 
 
+def read_lenient(path, default=None):
+    """Text of a file someone else owns, for reading only: bytes that are not UTF-8 become U+FFFD
+    rather than hiding the whole file (a Latin-1 comment must not hide a swap line or a sysctl key)."""
+    data = read_bytes(path)
+    if data is None:
+        return default
+    return data.decode('utf-8', 'replace')
+
+
 def read_for_diff(path):
     """A file's text for a diff: None when absent, a placeholder when it is not UTF-8 text."""
     try:

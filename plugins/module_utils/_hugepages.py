@@ -41,6 +41,30 @@ SIZE_ORDER = ('2M', '1G')
 NODE_BOOT_KERNEL = (5, 16)
 
 
+#: The largest share of memory (of the host, or of a node for per-node pools) pools may take without force.
+MAX_MEMORY_SHARE = 0.9
+
+
+def mem_total_kib(node=None):
+    """MemTotal in KiB of the host (node None) or of one NUMA node; None when it cannot be read."""
+    path = '/proc/meminfo' if node is None else '%s/node%d/meminfo' % (NODE_DIR, node)
+    for line in (_host.read(path) or '').splitlines():
+        fields = line.replace(':', ' ').split()
+        # "MemTotal: N kB" or, per node, "Node 0 MemTotal: N kB"
+        if 'MemTotal' in fields:
+            i = fields.index('MemTotal')
+            if i + 1 < len(fields) and fields[i + 1].isdigit():
+                return int(fields[i + 1])
+    return None
+
+
+def human_kib(kib):
+    for unit, size in (('TiB', 1024 ** 3), ('GiB', 1024 ** 2), ('MiB', 1024)):
+        if kib >= size:
+            return '%.1f %s' % (float(kib) / size, unit)
+    return '%d KiB' % kib
+
+
 # -- THP ---------------------------------------------------------------------
 def thp_path(name):
     return '%s/%s' % (THP_DIR, name)

@@ -174,8 +174,10 @@ def _check_file_record(path, rec):
             if not isinstance(rec['link'], str) or path_error('/' + rec['link'].lstrip('/')):
                 _bad(where, '"link" must be the text of a link target')
         else:
+            if not isinstance(rec.get('content'), str):
+                _bad(where, '"content" must be base64 text')
             try:
-                base64.b64decode(to_text(rec.get('content')).encode('ascii'), validate=True)
+                base64.b64decode(to_text(rec['content']).encode('ascii'), validate=True)
             except (binascii.Error, TypeError, ValueError, UnicodeError):
                 _bad(where, '"content" must be base64 text')
             _check_int(rec.get('mode', 0o644), where, 'mode', 0o7777)
@@ -362,6 +364,25 @@ class Ledger(object):
         if 'link' in rec:
             original = 'symbolic link to %s\n' % rec['link']
         return _host.read_for_diff(path), original
+
+    def file_action(self, path):
+        """What restore_file(path) would do now: (action, content differs), action one of
+        V(restored) (content, link, mode or owner put back), V(removed) or V(unchanged)."""
+        rec = self.files[path]
+        full = _host.host_path(path)
+        exists = os.path.lexists(full)
+        if not rec.get('existed'):
+            return ('removed', True) if exists else ('unchanged', False)
+        if 'link' in rec:
+            same = os.path.islink(full) and os.readlink(full) == rec['link']
+            return ('unchanged', False) if same else ('restored', True)
+        differs = os.path.islink(full) or _host.read_bytes(path) != base64.b64decode(rec['content'])
+        meta = True
+        if exists and not differs:
+            st = os.stat(full)
+            meta = (st.st_mode & 0o7777 != rec.get('mode', st.st_mode & 0o7777) or
+                    (st.st_uid, st.st_gid) != (rec.get('uid', st.st_uid), rec.get('gid', st.st_gid)))
+        return ('restored' if differs or meta else 'unchanged'), differs
 
     def restore_file(self, path):
         """Put a recorded file back byte for byte (or remove it, or make the link again) and forget it."""

@@ -59,7 +59,7 @@ def load_json_object(path):
 
     Raises ValueError with a message naming the file when it is not a JSON object.
     """
-    text = _host.read(path)
+    text = _host.read_text_file(path)
     if text is None or not text.strip():
         return text, {}
     try:
@@ -86,7 +86,7 @@ def merge_docker_ulimit(text, data, name, soft, hard):
     merged = dict(data)
     merged['default-ulimits'] = dict(ulimits)
     merged['default-ulimits'][name] = wanted
-    return json.dumps(merged, indent=2) + '\n'
+    return _formats.json_text(merged, DOCKER_DAEMON_JSON, sort_keys=False)
 
 
 def revert_docker_ulimit(data, original, name):

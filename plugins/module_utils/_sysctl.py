@@ -417,7 +417,7 @@ def precedence(own_path, persisted):
     for i, entry in enumerate(entries):
         if entry['own']:
             continue
-        values = dict(parse_conf(_host.read(entry['path'], '')))
+        values = dict(parse_conf(_host.read_lenient(entry['path'], '')))
         for key in sorted(persisted):
             if key not in values:
                 continue

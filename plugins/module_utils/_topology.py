@@ -43,11 +43,24 @@ class TopologyError(Exception):
 
 
 # -- cpulists ------------------------------------------------------------------
-def parse_cpulist(text):
+#: The kernel's largest NR_CPUS (x86-64 MAXSMP): no CPU number can be higher.
+MAX_CPU = 8191
+
+
+def highest_possible_cpu():
+    """The highest CPU number this host can ever have (/sys/devices/system/cpu/possible), else MAX_CPU."""
+    text = (_host.read_value('/sys/devices/system/cpu/possible') or '').strip()
+    m = re.match(r'(?:\d+-)?(\d+)\Z', text.split(',')[-1]) if text else None
+    return min(int(m.group(1)), MAX_CPU) if m else MAX_CPU
+
+
+def parse_cpulist(text, highest=MAX_CPU):
     """``'0-3,8,10-15'`` -> ``[0, 1, 2, 3, 8, 10, ...]``; raises ValueError when malformed.
 
     The kernel's list format (cpuset(7)), including the ``0-31:2/4`` stride form.
-    An empty string is an empty list.
+    An empty string is an empty list.  Every number is checked against ``highest`` (MAX_CPU, or the
+    host's ``highest_possible_cpu()`` for input from an option) before a range is expanded, so an
+    absurd range fails at once instead of filling memory.
     """
     cpus = set()
     text = (text or '').strip()
@@ -62,6 +75,8 @@ def parse_cpulist(text):
         last = int(m.group(2)) if m.group(2) is not None else first
         if last < first:
             raise ValueError('%r: the range ends before it starts' % (part,))
+        if last > highest:
+            raise ValueError('%r: CPU %d is beyond the highest CPU this host can have (%d)' % (part, last, highest))
         used, group = (int(m.group(3)), int(m.group(4))) if m.group(3) else (1, 1)
         if group == 0 or used == 0 or used > group:
             raise ValueError('%r: the stride must be USED/GROUP with 0 < USED <= GROUP' % (part,))

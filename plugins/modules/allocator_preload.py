@@ -231,7 +231,7 @@ def find_library(module, allocator):
 
 
 def desired_content(module, scope, path, env, library):
-    current = _host.read(path)
+    current = _host.read_text_file(path)
     if scope == 'service':
         items = [('Environment', _formats.environment(k, v, 'tunables')) for k, v in env]
         return _systemd.render_section('Service', items, _files.header(OWNER))
@@ -288,7 +288,7 @@ def absent(module, allocator, scope, path):
     ledger = _ledger.Ledger(module)
     rec = ledger.files.get(path)
     ours = rec is not None and rec.get('owner') == OWNER
-    current = _host.read(path)
+    current = _host.read_text_file(path)
     if ours:
         desired = ledger.original_content(path)
     elif scope == 'service':

@@ -107,6 +107,15 @@ options:
     type: str
     default: auto
     choices: [auto, grub_d, grubby, file]
+  force:
+    description:
+      - Pools (runtime and boot) may together take at most 90% of the memory of the host, or of their NUMA
+        node for per-node pools (C(MemTotal) in C(/proc/meminfo) and C(/sys/devices/system/node/nodeN/meminfo)):
+        huge pages are taken from everything else, and a boot pool beyond the memory leaves a host that does not
+        come up. A request beyond that fails before anything is written, naming the limit and the host's memory.
+      - V(true) allows more (a dedicated host that knows what it reserves).
+    type: bool
+    default: false
   cmdline_file:
     description:
       - The file for O(cmdline_method=file). Must be an absolute path.
@@ -415,11 +424,30 @@ class HugePages(object):
                 self.fail('pools: per-node boot pools (hugepages=NODE:COUNT) need Linux %d.%d or later, the '
                           'running kernel is %s; give a total count (no node) for the boot pool or set boot: false'
                           % (_hugepages.NODE_BOOT_KERNEL + (_host.kernel_release(),)))
+        self.check_memory(pools)
         if p['default_size'] == '1G':
             err = _hugepages.gigantic_error()
             if err:
                 self.fail('default_size=1G: %s' % err)
         return pools
+
+    def check_memory(self, pools):
+        """Refuse pools that would take more than MAX_MEMORY_SHARE of the host's (or node's) memory."""
+        if self.p['force']:
+            return
+        wanted = {}
+        for pool in pools:
+            wanted[pool['node']] = wanted.get(pool['node'], 0) + pool['count'] * _hugepages.SIZES[pool['size']]
+        for node in sorted(wanted, key=lambda n: -1 if n is None else n):
+            total = _hugepages.mem_total_kib(node)
+            if total is None:
+                continue
+            if wanted[node] > total * _hugepages.MAX_MEMORY_SHARE:
+                self.fail('pools: %s of huge pages%s is more than %d%% of the %s of memory %s has; lower the counts, '
+                          'or set force=true on a host meant to give that much to huge pages'
+                          % (_hugepages.human_kib(wanted[node]), '' if node is None else ' on NUMA node %d' % node,
+                             int(_hugepages.MAX_MEMORY_SHARE * 100), _hugepages.human_kib(total),
+                             'this host' if node is None else 'node %d' % node))
 
     # -- kernel command line -----------------------------------------------------
     def plan_cmdline(self, groups):
@@ -600,7 +628,7 @@ class HugePages(object):
             file_plans.append((path, current, original, True))
         for path in (_hugepages.TMPFILES_PATH, _bootloader.GRUB_D_PATH):
             if path not in ledger.files and _host.exists(path):
-                file_plans.append((path, _host.read(path), None, False))
+                file_plans.append((path, _host.read_text_file(path), None, False))
         regen = None
         for path, current, original, _recorded in file_plans:
             if current != original:
@@ -714,6 +742,7 @@ def main():
             cmdline_file=dict(type='path', default='/etc/inference-host-tuning/cmdline'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             runtime=dict(type='str', default='best_effort', choices=['best_effort', 'required', 'skip']),
+            force=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )

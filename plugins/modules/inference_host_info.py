@@ -257,6 +257,7 @@ import shlex
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _accelerators
 from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
 from ansible_collections.inference.host_tuning.plugins.module_utils import _block
@@ -347,7 +348,7 @@ def read_limits_d():
     soft = hard = None
     source = []
     for path in files:
-        for raw in (_host.read(path) or '').splitlines():
+        for raw in (_host.read_lenient(path) or '').splitlines():
             fields = raw.split('#', 1)[0].split()
             if len(fields) != 4 or fields[0] != '*' or fields[2] != 'memlock':
                 continue
@@ -391,7 +392,7 @@ def read_memlock(module):
 
 
 def read_swap():
-    fstab = _host.read(_swap.FSTAB)
+    fstab = _host.read_lenient(_swap.FSTAB)
     return {'swaps': _swap.active_swaps(), 'ram_gib': _swap.ram_gib(),
             'fstab': None if fstab is None else _swap.fstab_swap_lines(fstab), 'zswap': _swap.zswap_enabled()}
 
@@ -551,33 +552,34 @@ def main():
         mutually_exclusive=[('desired', 'desired_by_kind')],
         supports_check_mode=True,
     )
-    p = module.params
-    for name in ('sysfs_root', 'devfs_root'):
-        if not p[name].startswith('/'):
-            module.fail_json(msg='%s must be an absolute path, not %r' % (name, p[name]))
-    validate_desired(module)
-    accelerators, notes = _accelerators.detect(module, p['detect'], p['use_nvml'],
-                                               sysfs_root=p['sysfs_root'], devfs_root=p['devfs_root'])
-    dominant = _accelerators.dominant_kind(accelerators)
-    result = dict(
-        changed=False,
-        accelerators=accelerators,
-        accelerator_kind=dominant,
-        host_kind=dominant if p['kind'] == 'auto' else p['kind'],
-        accelerator_counts=dict((k, len([a for a in accelerators if a['kind'] == k])) for k in p['detect']),
-        notes=notes,
-        numa=numa_inventory(),
-        kernel=kernel_inventory(),
-    )
-    desired = p['desired']
-    if p['desired_by_kind'] is not None:
-        desired = p['desired_by_kind'].get(result['host_kind']) or {}
-    if desired is not None:
-        items = run_audit(module, desired)
-        result['desired'] = desired
-        result['audit'] = items
-        result['summary'] = _audit.summary(items)
-    module.exit_json(**result)
+    with _files.refusals(module):
+        p = module.params
+        for name in ('sysfs_root', 'devfs_root'):
+            if not p[name].startswith('/'):
+                module.fail_json(msg='%s must be an absolute path, not %r' % (name, p[name]))
+        validate_desired(module)
+        accelerators, notes = _accelerators.detect(module, p['detect'], p['use_nvml'],
+                                                   sysfs_root=p['sysfs_root'], devfs_root=p['devfs_root'])
+        dominant = _accelerators.dominant_kind(accelerators)
+        result = dict(
+            changed=False,
+            accelerators=accelerators,
+            accelerator_kind=dominant,
+            host_kind=dominant if p['kind'] == 'auto' else p['kind'],
+            accelerator_counts=dict((k, len([a for a in accelerators if a['kind'] == k])) for k in p['detect']),
+            notes=notes,
+            numa=numa_inventory(),
+            kernel=kernel_inventory(),
+        )
+        desired = p['desired']
+        if p['desired_by_kind'] is not None:
+            desired = p['desired_by_kind'].get(result['host_kind']) or {}
+        if desired is not None:
+            items = run_audit(module, desired)
+            result['desired'] = desired
+            result['audit'] = items
+            result['summary'] = _audit.summary(items)
+        module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -136,6 +136,7 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _limits
@@ -208,14 +209,14 @@ class Memlock(object):
                     plan.append((tag, self.docker_absent(original), True))
                 else:
                     plan.append((tag, _files.ManagedFile(path, original), True))
-            elif (_host.read(path) or '').startswith(_files.header(OWNER)):
+            elif (_host.read_text_file(path) or '').startswith(_files.header(OWNER)):
                 # written by this module, its record lost: it did not exist before
                 plan.append((tag, _files.ManagedFile(path, None), False))
         return plan
 
     def docker_absent(self, original):
         """daemon.json back as recorded, or only our ulimit reverted when others edited it since."""
-        current = _host.read(DOCKER_PATH)
+        current = _host.read_text_file(DOCKER_PATH)
         try:
             cur_data = json.loads(current) if current and current.strip() else {}
             orig_data = json.loads(original) if original and original.strip() else {}
@@ -230,7 +231,7 @@ class Memlock(object):
         reverted = _limits.revert_docker_ulimit(cur_data, orig_data, 'memlock')
         if reverted == cur_data:
             return _files.ManagedFile(DOCKER_PATH, current)
-        return _files.ManagedFile(DOCKER_PATH, json.dumps(reverted, indent=2) + '\n')
+        return _files.ManagedFile(DOCKER_PATH, _formats.json_text(reverted, DOCKER_PATH, sort_keys=False))
 
     # -- both ----------------------------------------------------------------
     def run(self):
@@ -252,11 +253,6 @@ class Memlock(object):
         if self.module.check_mode:
             return
 
-        if not absent:
-            for _tag, f, _r in plan:
-                if f.changed:
-                    ledger.remember_file(f.path, OWNER)
-            ledger.save()
         for _tag, f, from_ledger in plan:
             if absent and f.path in ledger.files_of(OWNER):
                 if from_ledger and f.desired == ledger.original_content(f.path):

@@ -287,7 +287,7 @@ class Placement(object):
 
     def _explicit_cpus(self, text):
         try:
-            cpus = _topology.parse_cpulist(text)
+            cpus = _topology.parse_cpulist(text, _topology.highest_possible_cpu())
         except ValueError as e:
             self.module.fail_json(msg='cpus=%r is not a CPU list: %s' % (text, e))
         if not cpus:
@@ -322,7 +322,7 @@ class Placement(object):
                 kept.extend(node_cpus[count:])
             return sorted(kept)
         try:
-            reserved = _topology.parse_cpulist(reserve)
+            reserved = _topology.parse_cpulist(reserve, _topology.highest_possible_cpu())
             topo.check_cpus(reserved)
         except (ValueError, _topology.TopologyError) as e:
             self.module.fail_json(msg='reserve_cpus=%r: %s; give a number of CPUs per node or a CPU list'
@@ -356,7 +356,7 @@ def _parse_exec_start(value):
 def original_exec_start(module, systemctl, unit, path):
     if module.params['exec_start']:
         return module.params['exec_start']
-    for line in (_host.read(path) or '').splitlines():
+    for line in (_host.read_text_file(path) or '').splitlines():
         if line.startswith(ORIGINAL_MARK):
             return line[len(ORIGINAL_MARK):]
     commands = _parse_exec_start(systemctl.show(unit, 'ExecStart').get('ExecStart')) if systemctl.bin else []
@@ -426,7 +426,7 @@ def present(module, unit, path):
 def absent(module, unit, path):
     ledger = _ledger.Ledger(module)
     rec = ledger.files.get(path)
-    current = _host.read(path)
+    current = _host.read_text_file(path)
     if rec is not None and rec.get('owner') == OWNER:
         desired = ledger.original_content(path)
     elif current is not None and _files.header(OWNER) in current:

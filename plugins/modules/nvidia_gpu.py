@@ -686,7 +686,7 @@ class BootFiles(object):
         if not _systemd.is_linked(BOOT_UNIT):
             return
         if BOOT_LINK in self.ledger.files_of(OWNER) \
-                or 'inference.host_tuning' in (_host.read(BOOT_UNIT_PATH) or ''):
+                or 'inference.host_tuning' in (_host.read_text_file(BOOT_UNIT_PATH) or ''):
             self.link = 'unlink'
 
     def _plan_diff(self):

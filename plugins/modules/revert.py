@@ -150,7 +150,6 @@ diff:
   elements: dict
 '''
 
-import base64
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -225,20 +224,7 @@ class Revert(object):
             owner = rec.get('owner')
             if not self.selected(owner):
                 continue
-            full = _host.host_path(path)
-            exists = os.path.lexists(full)
-            if rec.get('existed'):
-                original = base64.b64decode(rec['content'])
-                differs = _host.read_bytes(path) != original
-                meta = True
-                if exists:
-                    st = os.stat(full)
-                    meta = (st.st_mode & 0o7777 != rec.get('mode', st.st_mode & 0o7777) or
-                            (st.st_uid, st.st_gid) != (rec.get('uid', st.st_uid), rec.get('gid', st.st_gid)))
-                action = 'restored' if differs or meta else 'unchanged'
-            else:
-                differs = exists
-                action = 'removed' if exists else 'unchanged'
+            action, differs = self.ledger.file_action(path)
             self.files.append({'path': path, 'owner': owner, 'action': action})
             if action == 'unchanged':
                 continue

@@ -254,7 +254,7 @@ class Swap(object):
 
         # plan: fstab
         fstab = None
-        current = _host.read(_swap.FSTAB)
+        current = _host.read_text_file(_swap.FSTAB)
         if current is not None:
             desired, commented = _swap.comment_swap_lines(current)
             fstab = _files.ManagedFile(_swap.FSTAB, desired)
@@ -353,7 +353,7 @@ class Swap(object):
         fstab = None
         restored = []
         from_ledger = _swap.FSTAB in ledger.files_of(OWNER)
-        current = _host.read(_swap.FSTAB)
+        current = _host.read_text_file(_swap.FSTAB)
         if from_ledger:
             fstab = _files.ManagedFile(_swap.FSTAB, ledger.original_content(_swap.FSTAB))
             restored = _swap.uncomment_ours(current)[1]

@@ -8,7 +8,10 @@ __metaclass__ = type
 import json
 import os
 
+import pytest
+
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 
 
@@ -119,3 +122,145 @@ def test_a_shared_created_directory_goes_with_whichever_file_is_restored_last(fa
     ledger.save()
     assert not fake_host.exists('/usr/local/libexec/inference-host-tuning')
     assert not fake_host.exists('/var/lib/inference_host_tuning')
+
+
+# -- trust: permissions from creation, tampering refused, records checked -----------------------------
+class UmaskModule(FakeModule):
+    """atomic_move as Ansible's: a new file gets the umask's default mode (0644 under umask 022)."""
+
+    def atomic_move(self, src, dest, unsafe_writes=False):
+        creating = not os.path.exists(dest)
+        os.rename(src, dest)
+        if creating:
+            os.chmod(dest, 0o666 & ~0o022)
+
+
+def _ledger_modes(fake_host):
+    d = os.stat(fake_host.path('/var/lib/inference_host_tuning')).st_mode & 0o777
+    f = os.stat(fake_host.path(_ledger.LEDGER_PATH)).st_mode & 0o777
+    return oct(d), oct(f)
+
+
+def test_ledger_is_0600_in_a_0700_directory_from_creation(fake_host):
+    old = os.umask(0o022)
+    try:
+        m = UmaskModule()
+        ledger = _ledger.Ledger(m)
+        _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 1\n').apply(m, ledger, 'sysctl_profile')
+        ledger.save()
+    finally:
+        os.umask(old)
+    assert _ledger_modes(fake_host) == (oct(0o700), oct(0o600))
+
+
+def test_a_readable_ledger_of_an_older_run_is_tightened(fake_host):
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 1\n').apply(m, ledger, 'sysctl_profile')
+    ledger.save()
+    os.chmod(fake_host.path('/var/lib/inference_host_tuning'), 0o755)
+    os.chmod(fake_host.path(_ledger.LEDGER_PATH), 0o644)
+    _ledger.Ledger(m)
+    assert _ledger_modes(fake_host) == (oct(0o700), oct(0o600))
+
+
+def _write_ledger(fake_host, data, mode=0o600):
+    fake_host.write(_ledger.LEDGER_PATH, json.dumps(data), mode=mode)
+    os.chmod(fake_host.path('/var/lib/inference_host_tuning'), 0o700)
+
+
+GOOD = {'version': 1, 'files': {'/etc/sysctl.d/90-x.conf': {'owner': 'sysctl_profile', 'existed': False}}}
+
+
+@pytest.mark.parametrize('mutate, needle', [
+    (lambda d: [d], 'JSON object'),
+    (lambda d: dict(d, files={'/etc/shadow': {'owner': 'sysctl_profile', 'existed': False}}),
+     'sysctl_profile may not write /etc/shadow'),
+    (lambda d: dict(d, files={'etc/sysctl.d/x.conf': {'owner': 'sysctl_profile', 'existed': False}}),
+     'normalised absolute path'),
+    (lambda d: dict(d, files={'/etc/sysctl.d/../shadow': {'owner': 'sysctl_profile', 'existed': False}}),
+     'normalised absolute path'),
+    (lambda d: dict(d, files={'/etc/sysctl.d/x.conf': {'owner': 'sysctl_profile', 'existed': True}}),
+     'base64'),
+    (lambda d: dict(d, files={'/etc/sysctl.d/x.conf': {'owner': 'sysctl_profile', 'existed': True,
+                                                        'content': 'not base64!'}}), 'base64'),
+    (lambda d: dict(d, files={'/etc/sysctl.d/x.conf': {'owner': 'root', 'existed': False}}), 'unknown owner'),
+    (lambda d: dict(d, runtime={'/etc/passwd': {'owner': 'sysctl_profile', 'value': 'x'}}), '/proc/sys and /sys'),
+    (lambda d: dict(d, runtime={'/proc/sys/vm/swappiness': {'owner': 'sysctl_profile', 'value': '1\nx'}}),
+     'U+000A'),
+    (lambda d: dict(d, files={'/etc/sysctl.d/x.conf': {'owner': 'sysctl_profile', 'existed': True, 'content': '',
+                                                        'mode': 0o10000}}), 'mode'),
+    (lambda d: dict(d, dirs=['/']), 'not a directory this collection creates'),
+    (lambda d: dict(d, surprise=1), 'unknown keys'),
+])
+def test_a_malformed_or_tampered_ledger_is_refused_by_name(fake_host, mutate, needle):
+    _write_ledger(fake_host, mutate(dict(GOOD)))
+    before = fake_host.snapshot()
+    with pytest.raises(AssertionError) as e:
+        _ledger.Ledger(FakeModule())
+    assert needle in str(e.value)
+    assert fake_host.snapshot() == before
+
+
+@pytest.mark.parametrize('mode', [0o620, 0o602, 0o666])
+def test_a_ledger_others_can_write_is_refused(fake_host, mode):
+    _write_ledger(fake_host, GOOD, mode=mode)
+    with pytest.raises(AssertionError) as e:
+        _ledger.Ledger(FakeModule())
+    assert 'writable by group or others' in str(e.value)
+
+
+def test_a_ledger_owned_by_another_user_is_refused(fake_host):
+    _write_ledger(fake_host, GOOD)
+    if os.geteuid() != 0:
+        pytest.skip('needs root to chown')
+    os.chown(fake_host.path(_ledger.LEDGER_PATH), 4242, 4242)
+    with pytest.raises(AssertionError) as e:
+        _ledger.Ledger(FakeModule())
+    assert 'owned by uid 4242' in str(e.value)
+
+
+def test_a_removed_symlink_is_restored_as_the_same_link(fake_host):
+    fake_host.write('/etc/sysctl.d/real.conf', 'a = 1\n')
+    fake_host.symlink('real.conf', '/etc/sysctl.d/90-x.conf')
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/sysctl.d/90-x.conf', None).apply(m, ledger, 'sysctl_profile')
+    ledger.save()
+    assert not os.path.lexists(fake_host.path('/etc/sysctl.d/90-x.conf'))
+    ledger = _ledger.Ledger(m)
+    assert ledger.file_action('/etc/sysctl.d/90-x.conf') == ('restored', True)
+    ledger.restore_file('/etc/sysctl.d/90-x.conf')
+    assert os.readlink(fake_host.path('/etc/sysctl.d/90-x.conf')) == 'real.conf'
+
+
+def test_a_symlink_is_not_replaced_by_a_copy(fake_host):
+    fake_host.write('/etc/real-daemon.json', '{}\n')
+    fake_host.symlink('/etc/real-daemon.json', '/etc/docker/daemon.json')
+    with pytest.raises(_host.FileError) as e:
+        _files.ManagedFile('/etc/docker/daemon.json', '{"a": 1}\n')
+    assert 'symbolic link' in str(e.value)
+
+
+def test_a_file_that_is_not_utf8_is_never_taken_for_absent(fake_host):
+    with open(fake_host.path('/etc/fstab'), 'wb') as f:
+        f.write(b'# caf\xe9\n/dev/sda2 none swap sw 0 0\n')
+    with pytest.raises(_host.FileError) as e:
+        _files.ManagedFile('/etc/fstab', '# x\n')
+    assert 'not UTF-8' in str(e.value)
+
+
+def test_a_failed_write_leaves_no_record(fake_host):
+    class Failing(FakeModule):
+        def atomic_move(self, src, dest, unsafe_writes=False):
+            if dest.endswith('x.conf'):
+                raise OSError(28, 'No space left on device')
+            os.rename(src, dest)
+
+    m = Failing()
+    ledger = _ledger.Ledger(m)
+    with pytest.raises(OSError):
+        _files.ManagedFile('/etc/sysctl.d/90-new/x.conf', 'a = 1\n').apply(m, ledger, 'sysctl_profile')
+    assert '/etc/sysctl.d/90-new/x.conf' not in ledger.files
+    assert not fake_host.exists('/etc/sysctl.d/90-new')
+    assert not fake_host.exists(_ledger.LEDGER_PATH)

@@ -441,7 +441,7 @@ def test_later_raise_only_below_floor_conflicts(fake_host):
     ({'profile': 'inference_latency', 'path': 'sysctl.d/90-x.conf'}, 'path'),
     ({'profile': 'inference_latency', 'path': '/etc/sysctl.d/../sysctl.conf'}, 'path'),
     ({'profile': 'inference_latency', 'path': '/etc/sysctl.d/90-x'}, '.conf'),
-    ({'profile': 'inference_latency', 'tmpfiles_path': CONF}, 'different'),
+    ({'profile': 'inference_latency', 'tmpfiles_path': CONF}, 'tmpfiles_path'),
 ])
 def test_bad_input_fails_and_writes_nothing(fake_host, args, needle):
     # a valid key next to the bad one: nothing at all may be written
