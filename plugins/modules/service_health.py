@@ -108,11 +108,10 @@ journal:
   sample: ["2026-12-02T05:00:00+0000 host vllm[812]: OSError: model not found"]
 '''
 
-import socket
+import http.client
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.six.moves import http_client
 from ansible.module_utils.common.text.converters import to_native
 from ansible.module_utils.urls import open_url
 
@@ -127,7 +126,7 @@ def probe(url, timeout):
     try:
         response = open_url(url, method='GET', timeout=timeout, validate_certs=False, follow_redirects='safe')
         return response.getcode(), ''
-    except (http_client.HTTPException, socket.error, IOError, OSError, ValueError) as e:
+    except (http.client.HTTPException, OSError, ValueError) as e:
         # HTTPError (a status other than 2xx/3xx), URLError (refused, no route), timeouts, a broken answer
         code = getattr(e, 'code', None)
         return (code if isinstance(code, int) else 0), to_native(getattr(e, 'reason', None) or e)

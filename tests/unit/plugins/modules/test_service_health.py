@@ -40,7 +40,7 @@ class Server(object):
         if code is None:
             raise OSError(111, 'Connection refused')
         if code != 200:
-            raise service_health.http_client.HTTPException('status %d' % code)
+            raise service_health.http.client.HTTPException('status %d' % code)
 
         class Response(object):
             @staticmethod
