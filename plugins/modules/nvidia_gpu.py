@@ -294,7 +294,6 @@ persistenced_unit:
   sample: /usr/lib/systemd/system/nvidia-persistenced.service
 '''
 
-import json
 import os
 import pkgutil
 
@@ -625,11 +624,11 @@ def render_settings(selectors, gpus, want, unsupported):
         'unsupported': unsupported,
         'settings': dict((k, v) for k, v in want.items() if k in BOOT_KEYS),
     }
-    return json.dumps(data, indent=2, sort_keys=True) + '\n'
+    return _formats.json_text(data, BOOT_SETTINGS)
 
 
 def render_numa_map(numa_map):
-    return json.dumps(numa_map, indent=2, sort_keys=True) + '\n'
+    return _formats.json_text(numa_map, 'numa_map_file')
 
 
 def find_unit(unit):
