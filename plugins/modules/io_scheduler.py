@@ -164,7 +164,7 @@ class IoScheduler(object):
         for glob in globs:
             error = _block.glob_error(glob)
             if error:
-                self.module.fail_json(msg=error)
+                self.module.fail_json(msg='Nothing was changed: devices: %s' % error)
 
         rule = _files.ManagedFile(RULE_PATH, _block.render_scheduler_rule(OWNER, scheduler, globs))
         writes = []

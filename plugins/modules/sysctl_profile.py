@@ -436,6 +436,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
+from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
@@ -472,6 +473,16 @@ def _entry(item):
                                        'applied', 'changed', 'skipped', 'raise_only', 'source', 'why'))
 
 
+def _value_error(key, text):
+    """A message when a value holds what the sysctl.d writer refuses (line and paragraph separators, C1
+    controls such as U+0085, invisible format characters), or None; checked before anything is read."""
+    try:
+        _formats.text(text, 'settings.%s' % key)
+    except _formats.FormatError as e:
+        return '%s; write the value on one line without it' % e
+    return None
+
+
 def _requests(module, p):
     """Validated requests {key: Request}; fails naming every bad key, before anything is read."""
     requests = {}
@@ -486,6 +497,8 @@ def _requests(module, p):
             errors.append(err)
             continue
         text, err = _sysctl.parse_value(key, settings[raw_key])
+        if err is None:
+            err = _value_error(key, text)
         if err:
             errors.append(err)
             continue
