@@ -550,7 +550,7 @@ def main():
             dtype=dict(type='str', default='auto'),
             max_model_len=dict(type='int', default=0),
             max_num_seqs=dict(type='int', default=0),
-            max_num_batched_tokens=dict(type='int', default=0),
+            max_num_batched_tokens=dict(type='int', default=0, no_log=False),  # a count, not a secret
             enable_prefix_caching=dict(type='bool'),
             quantization=dict(type='str', default=''),
             extra_args=dict(type='list', elements='str', default=[]),
