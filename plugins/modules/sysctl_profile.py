@@ -416,7 +416,11 @@ overridden:
       value: "4194304"
       ours: "4194304"
 reboot_required:
-  description: True when a persisted value is not in effect at runtime (read-only, O(runtime=skip), a write error).
+  description:
+    - True when a persisted value is not in effect at runtime because the runtime could not take it here (read-only,
+      O(runtime=skip)), so that a boot applies it.
+    - A value the kernel refuses (a write error, or the kernel holds another value after the write) is warned about
+      and never makes this true, as a boot would refuse it as well.
   returned: always
   type: bool
   sample: false
@@ -612,11 +616,15 @@ def present(module, p):
                 item['changed'] = False
                 item['applied']['runtime'] = False
                 item['skipped'] = ('read-only: %s' if e.readonly else 'write failed: %s') % e
+                # a value the kernel refuses now is refused at boot too: no reason to reboot for it
+                item['rejected'] = not e.readonly
                 failed.append(item)
             item['after'] = _sysctl.normalize(_host.read_value(item['location']))
             if item['changed'] and item['after'] != item['desired']:
                 item['applied']['runtime'] = False
-                module.warn('%s: wrote %s but the kernel holds %s' % (item['key'], item['desired'], item['after']))
+                item['rejected'] = True
+                module.warn('%s: wrote %s but the kernel holds %s; a reboot does not change that'
+                            % (item['key'], item['desired'], item['after']))
         if failed and p['runtime'] == 'required':
             ledger.save()
             module.fail_json(msg='runtime=required: writing failed for %s; values written before are recorded '
@@ -645,7 +653,8 @@ def present(module, p):
         profile=p['profile'], kernel=_host.kernel_release(),
         sysctl_keys=dict((i['key'], _entry(i)) for i in items),
         conflicts=conflicts, overridden=overridden,
-        reboot_required=any(i['applied']['persisted'] and not i['applied']['runtime'] for i in items))
+        reboot_required=any(i['applied']['persisted'] and not i['applied']['runtime'] and not i.get('rejected')
+                            for i in items))
     if module._diff:
         result['diff'] = diff
     module.exit_json(**result)

@@ -481,3 +481,26 @@ def test_min_free_kbytes_reserve_is_capped_on_a_small_host(fake_host):
     run_module(sysctl_profile, {'profile': 'inference_latency'})
     assert fake_host.read('/proc/sys/vm/min_free_kbytes') == '31375\n'
     assert 'vm.min_free_kbytes = 31375\n' in fake_host.read('/etc/sysctl.d/90-inference-host-tuning.conf')
+
+
+def test_a_value_the_kernel_refuses_asks_for_no_reboot(fake_host, monkeypatch, warnings):
+    """A reboot would refuse it again: with base_reboot_ok every run would reboot the host."""
+    import errno
+    from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+    real = _host.write_runtime
+
+    def refuse(path, value):
+        if path.endswith('/vm/swappiness'):
+            raise _host.RuntimeWriteError(path, OSError(errno.EINVAL, 'Invalid argument'))
+        return real(path, value)
+
+    monkeypatch.setattr(_host, 'write_runtime', refuse)
+    result = run_module(sysctl_profile, {'settings': {'vm.swappiness': 0}})
+    assert result['reboot_required'] is False
+    assert proc(fake_host, 'vm.swappiness') != '0'
+    assert any('vm.swappiness' in w and 'Invalid argument' in w for w in warnings)
+    # a read-only runtime is different: the value is persisted and applies at boot
+    fake_host.make_readonly('/proc/sys/vm')
+    monkeypatch.setattr(_host, 'write_runtime', real)
+    result = run_module(sysctl_profile, {'settings': {'vm.swappiness': 0, 'vm.dirty_ratio': 11}})
+    assert result['reboot_required'] is True
