@@ -12,7 +12,7 @@ fi
 failed=()
 summary=()
 for s in "${scenarios[@]}"; do
-  log "molecule test -s $s"
+  log "molecule test -s $s (ansible-core $(python -c 'import ansible.release as r; print(r.__version__)'))"
   start=$SECONDS
   if molecule test -s "$s"; then
     summary+=("$s: passed in $((SECONDS - start)) s")
