@@ -21,6 +21,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 
 import pytest
 
@@ -285,6 +286,14 @@ def power_after(watts):
 
 def old_systemd(h):
     h.tools.version = 239
+
+
+#: (module, option, class) of the STRICT matrix that show a defect still open.
+STRICT_DEFECTS = {
+    ('nvidia_gpu', 'boot_python', '..'):
+        "boot_python='/usr/bin/python3/../../../etc/passwd' is accepted and written as is into the boot unit's "
+        "ExecStart (a path with '..' parts, not a normalised absolute path)",
+}
 
 
 # -- the table ------------------------------------------------------------------------------------------
@@ -728,6 +737,89 @@ CASES += [
     C('revert.owners: newline', 'revert', {'owners': ['sysctl_profile\n']}, ['owners'],
       xfail="revert owners=['sysctl_profile\\n'] succeeds with changed=false instead of naming the option"),
 ]
+
+# Every class of hostile character in every option whose value has a strict syntax: all must be refused,
+# naming the option.  (option's role variable or None, module, option, a valid value, extra args)
+# Two exceptions, by design: a path option that is only the location of the file the module writes (never
+# written into a file) takes "%", quotes, "$" and a trailing backslash as the file name they make, and the
+# file is written at exactly that path (PATH_OPTIONS); a CPU list is parsed and written normalised, so a
+# trailing newline around it is dropped (NORMALISED).
+STRICT = [
+    ('inference_service_user', SU, 'user', 'inference', {}),
+    ('inference_service_group', SU, 'group', 'inference', {}),
+    ('inference_service_host', SU, 'host', '127.0.0.1', {}),
+    ('inference_service_home', SU, 'working_directory', '/var/lib/inference', {}),
+    ('inference_service_python', SU, 'python', '/usr/bin/python3', {}),
+    ('inference_service_shm_size', SU, 'shm_size', '64G', {}),
+    ('inference_service_dtype', SU, 'dtype', 'bfloat16', {}),
+    ('kubelet_config_dir', KC, 'config_dir', KUBELET_DIR, {}),
+    ('kubelet_reserved_system_cpus', KC, 'reserved_system_cpus', '0-1', {}),
+    ('inference_service_numa_reserve_cpus', NB, 'reserve_cpus', '0-1', {}),
+    (None, NB, 'cpus', '0-3', {'node': None}),
+    ('inference_service_allocator_library', AP, 'library', JEMALLOC, {}),
+    (None, AP, 'env_file', '/etc/default/vllm', {'scope': 'env_file'}),
+    ('nvidia_numa_map_file', NV, 'numa_map_file', '/etc/inference-host-tuning/gpu-numa.json', {}),
+    ('nvidia_boot_python', NV, 'boot_python', '/usr/bin/python3', {'boot_apply': True}),
+    ('base_hugepages_cmdline_file', 'hugepages', 'cmdline_file', '/etc/inference-host-tuning/cmdline',
+     {'pools': [{'size': '1G', 'count': 4, 'boot': True}], 'cmdline_method': 'file'}),
+    (None, 'sysctl_profile', 'tmpfiles_path', '/etc/tmpfiles.d/90-inference-host-tuning-sched.conf', {}),
+]
+HOSTILE = [('newline', NL), ('CR', CR), ('NUL', NUL), ('tab', TAB), ('ESC', ESC), ('DEL', DEL), ('U+2028', LS),
+           ('U+2029', PS), ('U+0085', NEL), ('%', '%'), ('double quote', '"'), ('single quote', "'"), ('$', '$')]
+
+
+def hostile_values(valid):
+    """(class, value): each hostile character inside a valid value, then a trailing newline and backslash and
+    a traversal."""
+    middle = len(valid) - 2
+    out = [(name, valid[:middle] + ch + valid[middle:]) for name, ch in HOSTILE]
+    out += [('trailing newline', valid + NL), ('trailing backslash', valid + '\\')]
+    out.append(('..', valid + '/../../../etc/passwd' if valid.startswith('/') else '../../' + valid))
+    return out
+
+
+PATH_OPTIONS = {
+    ('kubelet_config', 'config_dir'): lambda value: value + '/' + kubelet_config.FILENAME,
+    ('allocator_preload', 'env_file'): lambda value: value,
+    ('nvidia_gpu', 'numa_map_file'): lambda value: value,
+    ('hugepages', 'cmdline_file'): lambda value: value,
+}
+FILE_NAME_CLASSES = ('%', 'double quote', 'single quote', '$', 'trailing backslash')
+NORMALISED = (('numa_bind', 'cpus'), ('numa_bind', 'reserve_cpus'))
+
+
+def written_at(path):
+    """The module wrote exactly ``path`` (the name byte for byte), and nothing under /etc with another name."""
+    def check(h, result):
+        assert h.exists(path), sorted(p for p in tree(h) if p.startswith('/etc/'))
+    return check
+
+
+def make_dir(path):
+    return lambda h: h.mkdir(path)
+
+
+def cpu_affinity_normalised(h, result):
+    lines = [line for line in h.read(NUMA_DROPIN).splitlines() if line.startswith('CPUAffinity=')]
+    assert lines[0] == 'CPUAffinity=' and re.match(r'CPUAffinity=[0-9][0-9,-]*\Z', lines[1]), lines
+
+
+for variable, module, option, valid, extra in STRICT:
+    for name, value in hostile_values(valid):
+        args = dict(extra)
+        args[option] = value
+        label = '%s->%s.%s' % (variable, module, option) if variable else '%s.%s' % (module, option)
+        target = PATH_OPTIONS.get((module, option))
+        if target and name in FILE_NAME_CLASSES:
+            setup = make_dir(value) if option == 'config_dir' else None
+            CASES.append(K('%s: %s (every class) is a file name' % (label, name), module, args,
+                           written_at(target(value)), setup=setup))
+        elif (module, option) in NORMALISED and name == 'trailing newline':
+            CASES.append(K('%s: %s (every class) is stripped' % (label, name), module, args,
+                           cpu_affinity_normalised))
+        else:
+            CASES.append(C('%s: %s (every class)' % (label, name), module, args, [option],
+                           xfail=STRICT_DEFECTS.get((module, option, name))))
 
 # Tampered or malformed ledgers: each against a module that loads it and against revert.
 TAMPERED = [
