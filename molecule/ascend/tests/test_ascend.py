@@ -141,7 +141,8 @@ def test_audit_report(host, tmp_path):
     assert 'iht-ascend-debian12' in html and '<style>' in html
     assert '<script' not in html and '<link' not in html and 'src=' not in html   # self-contained
     failing = _playbook('audit.yml', '-e', 'audit_output_dir=%s' % out, '-e', 'audit_fail_on_drift=true')
-    assert failing.returncode != 0 and 'Drift on 1 host(s)' in failing.stdout, failing.stdout
+    assert failing.returncode != 0 and 'Drift on iht-ascend-debian12:' in failing.stdout, failing.stdout
+    assert 'failed=1' in failing.stdout, failing.stdout
 
 
 def test_revert_restores_everything_and_is_idempotent(host):
