@@ -321,6 +321,7 @@ def K(id_, module, args, keep, setup=None, xfail=None):
     return Case(id_, module, args, keep=keep, setup=setup, xfail=xfail)
 
 
+CHECK = '_ansible_check_mode'
 NL, CR, NUL, TAB, ESC, DEL = '\n', '\r', '\x00', '\t', '\x1b', '\x7f'
 LS, PS, NEL = u'\u2028', u'\u2029', u'\x85'
 
@@ -738,6 +739,92 @@ CASES += [
       xfail="revert owners=['sysctl_profile\\n'] succeeds with changed=false instead of naming the option"),
 ]
 
+# The remaining role variables that reach a file, each through its option (choices and numbers included)
+CASES += [
+    C('base_sysctl_profile->sysctl_profile.profile: newline', 'sysctl_profile', {'profile': 'inference_latency\n'},
+      ['profile', 'one of']),
+    C('base_sysctl_missing->sysctl_profile.missing: unknown', 'sysctl_profile', {'missing': 'ignore\r'},
+      ['missing', 'one of']),
+    C('base_runtime->sysctl_profile.runtime: unknown', 'sysctl_profile', {'runtime': 'always'}, ['runtime', 'one of']),
+    C('base_thp_defrag->hugepages.thp_defrag: newline', 'hugepages', {'thp_defrag': 'never\n'},
+      ['thp_defrag', 'one of']),
+    C('base_hugepages_cmdline_method->hugepages.cmdline_method: traversal', 'hugepages',
+      {'cmdline_method': '../grub'}, ['cmdline_method', 'one of']),
+    C('tpu_hugepages_pools->hugepages.pools: size not offered', 'hugepages',
+      {'pools': [{'size': '2M\n', 'count': 4}]}, ['size', 'one of']),
+    C('tpu_numa_node->numa_bind.node: absurd node', NB, {'node': [4096]}, ['node', '0, 1']),
+    C('inference_service_numa_gpus->numa_bind.gpu: newline', NB, {'node': None, 'gpu': ['0\n1']}, ['GPU', 'use an index or a PCI bus id']),
+    C('inference_service_numa_policy->numa_bind.policy: unknown', NB, {'policy': 'bind\n'}, ['policy', 'one of']),
+    C('inference_service_numa_multi_node->numa_bind.multi_node: unknown', NB, {'multi_node': 'all'},
+      ['multi_node', 'one of']),
+    C('inference_service_allocator->allocator_preload.allocator: newline', AP, {'allocator': 'jemalloc\n'},
+      ['allocator', 'one of']),
+    C('ascend_allocator->allocator_preload.allocator: a path', AP, {'allocator': '/tmp/libevil.so'},
+      ['allocator', 'one of']),
+    C('inference_service_served_model_name->service_unit.served_model_name: newline', SU,
+      {'served_model_name': 'llama\nExecStartPre=+/bin/id'}, ['served_model_name']),
+    C('inference_service_served_model_name->service_unit.served_model_name: an option', SU,
+      {'served_model_name': '--api-key'}, ['served_model_name']),
+    C('inference_service_max_num_seqs->service_unit.max_num_seqs: negative', SU, {'max_num_seqs': -1},
+      ['max_num_seqs']),
+    C('inference_service_max_num_batched_tokens->service_unit.max_num_batched_tokens: negative', SU,
+      {'max_num_batched_tokens': -8}, ['max_num_batched_tokens']),
+    C('inference_service_tensor_parallel_size->service_unit.tensor_parallel_size: absurd', SU,
+      {'tensor_parallel_size': 10 ** 6}, ['tensor_parallel_size']),
+    C('inference_service_limit_nofile->service_unit.limit_nofile: beyond the kernel', SU, {'limit_nofile': 2 ** 31},
+      ['limit_nofile']),
+    C('inference_service_restart_sec->service_unit.restart_sec: absurd', SU, {'restart_sec': 10 ** 9},
+      ['restart_sec']),
+    C('inference_service_quantization->service_unit.quantization: an option', SU, {'quantization': '--x'},
+      ['quantization']),
+    C('inference_service_state->service_unit.state: unknown', SU, {'state': 'restarted'}, ['state', 'one of']),
+    C('ascend_cpu_affinity_conf->service_unit.environment: newline', SU,
+      {'environment': {'CPU_AFFINITY_CONF': '1\nExecStartPre=+/bin/id'}}, ['environment[CPU_AFFINITY_CONF]']),
+    C('ascend_task_queue_enable->service_unit.environment: CR', SU,
+      {'environment': {'TASK_QUEUE_ENABLE': '2\r'}}, ['environment[TASK_QUEUE_ENABLE]']),
+    C('ascend_hccl_op_expansion_mode->service_unit.environment: NUL', SU,
+      {'environment': {'HCCL_OP_EXPANSION_MODE': 'AIV\x00'}}, ['environment[HCCL_OP_EXPANSION_MODE]']),
+    C('ascend_hccl_intra_roce_enable->service_unit.environment: U+2029', SU,
+      {'environment': {'HCCL_INTRA_ROCE_ENABLE': u'1\u2029'}}, ['environment[HCCL_INTRA_ROCE_ENABLE]']),
+    C('ascend_hccl_rdma_tc->service_unit.environment: ESC', SU,
+      {'environment': {'HCCL_RDMA_TC': '\x1b[0m'}}, ['environment[HCCL_RDMA_TC]']),
+    C('ascend_hccl_rdma_sl->service_unit.environment: trailing newline', SU,
+      {'environment': {'HCCL_RDMA_SL': '3\n'}}, ['environment[HCCL_RDMA_SL]']),
+    C('tpu_pjrt_device->service_unit.environment: tab', SU, {'environment': {'PJRT_DEVICE': 'TPU\t'}},
+      ['environment[PJRT_DEVICE]']),
+    C('tpu_libtpu_init_args->service_unit.environment: U+2028', SU,
+      {'environment': {'LIBTPU_INIT_ARGS': u'--a\u2028--b'}}, ['environment[LIBTPU_INIT_ARGS]']),
+    C('tpu_chips_per_process_bounds->service_unit.environment: DEL', SU,
+      {'environment': {'TPU_CHIPS_PER_PROCESS_BOUNDS': '1,1,1\x7f'}}, ['environment[TPU_CHIPS_PER_PROCESS_BOUNDS]']),
+    C('tpu_process_bounds->service_unit.environment: newline', SU,
+      {'environment': {'TPU_PROCESS_BOUNDS': '1,1,1\n'}}, ['environment[TPU_PROCESS_BOUNDS]']),
+    K('tpu_xla_flags->service_unit.environment: quotes, $ and % kept', SU,
+      {'environment': {'XLA_FLAGS': '--xla_dump_to="/tmp/x $y" --p=50%'}},
+      unit_setting('Service', 'Environment', ['XLA_FLAGS=--xla_dump_to="/tmp/x $y" --p=50%'])),
+    C('kubelet_cpu_manager_policy->kubelet_config.cpu_manager_policy: newline', KC,
+      {'cpu_manager_policy': 'static\n'}, ['cpu_manager_policy', 'one of']),
+    C('kubelet_topology_manager_policy->kubelet_config.topology_manager_policy: unknown', KC,
+      {'topology_manager_policy': 'single-numa-node\nfoo: bar'}, ['topology_manager_policy', 'one of']),
+    C('kubelet_topology_manager_scope->kubelet_config.topology_manager_scope: unknown', KC,
+      {'topology_manager_scope': 'node'}, ['topology_manager_scope', 'one of']),
+    C('nvidia_mig_mode->nvidia_gpu.mig_mode: newline', NV, {'mig_mode': 'enabled\n'}, ['mig_mode', 'one of']),
+    C('nvidia_compute_mode->nvidia_gpu.compute_mode: unknown', NV, {'compute_mode': 'shared'},
+      ['compute_mode', 'one of']),
+    C('nvidia_unsupported->nvidia_gpu.unsupported: unknown', NV, {'unsupported': 'ignore'},
+      ['unsupported', 'one of']),
+    C('nvidia_application_clocks->nvidia_gpu.application_clocks: absurd', NV,
+      {'application_clocks': {'mem': -1, 'sm': 30000000}}, ['application_clocks']),
+    C('nvidia_application_clocks->nvidia_gpu.application_clocks: a string', NV,
+      {'application_clocks': '1593,1980\n'}, ['application_clocks']),
+    C('nvidia_locked_clocks->nvidia_gpu.locked_clocks: min above max', NV,
+      {'locked_clocks': {'min': 1980, 'max': 210}}, ['locked_clocks']),
+    C('inference_service_journal_lines->service_health.journal_lines: negative', 'service_health',
+      {'journal_lines': -1}, ['journal_lines']),
+    C('inference_service_health_url->service_health.url: newline', 'service_health',
+      {'url': 'http://127.0.0.1:8000/health\nX: y'}, ['url']),
+    C('revert.runtime: unknown', 'revert', {'runtime': 'skip'}, ['runtime', 'one of']),
+]
+
 # Every class of hostile character in every option whose value has a strict syntax: all must be refused,
 # naming the option.  (option's role variable or None, module, option, a valid value, extra args)
 # Two exceptions, by design: a path option that is only the location of the file the module writes (never
@@ -860,8 +947,9 @@ TAMPERED = [
 #: (tampered ledger, module) rows that show a defect still open: none at the moment.
 LEDGER_DEFECTS = {}
 for name, setup, words in TAMPERED:
-    for module, args in (('sysctl_profile', {}), ('revert', {}), ('sysctl_profile', {'state': 'absent'})):
-        label = module + (' state=absent' if args else '')
+    for module, args in (('sysctl_profile', {}), ('revert', {}), ('sysctl_profile', {'state': 'absent'}),
+                         ('revert', {'_ansible_check_mode': True})):
+        label = module + (' state=absent' if 'state' in args else '') + (' --check' if CHECK in args else '')
         CASES.append(C('ledger: %s -> %s' % (name, label), module, args, [LEDGER_REFUSED, STATE_DIR] + words,
                        setup=setup, xfail=LEDGER_DEFECTS.get((name, label))))
 
@@ -878,7 +966,8 @@ def call(case):
     args = dict(BASE[case.module])
     args.update(case.args)
     args = dict((k, v) for k, v in args.items() if v is not None)
-    return run_module(MODULES[case.module], args)
+    check = args.pop(CHECK, False)
+    return run_module(MODULES[case.module], args, check=check)
 
 
 def _dump(case, outcome, msg, same):
