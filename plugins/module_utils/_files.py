@@ -149,6 +149,8 @@ class ManagedFile(object):
         """
         if not self.changed:
             return False
+        if ledger is not None and self.path in ledger.files:
+            ledger.check_hand_edits(self.path)
         recorded = ledger is not None and ledger.remember_file(self.path, owner)
         try:
             if recorded:
@@ -165,6 +167,8 @@ class ManagedFile(object):
                 except (IOError, OSError):
                     pass        # the first error is the one to report
             raise
+        if ledger is not None:
+            ledger.note_written(self.path, self.desired)
         return True
 
 

@@ -36,13 +36,15 @@ import os
 import stat
 import time
 
-from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
 LEDGER_PATH = _host.STATE_DIR + '/ledger.json'
+#: Where a file of ours that was edited by hand is kept before it is replaced or removed (the operator's data).
+EDITED_DIR = _host.STATE_DIR + '/edited'
 VERSION = 1
 
 #: Where each owner may write, and so restore: a prefix ending in "/", a pattern with "*" (which
@@ -184,6 +186,11 @@ def _check_file_record(path, rec):
             for key in ('uid', 'gid'):
                 if key in rec:
                     _check_int(rec[key], where, key, 2 ** 32 - 1)
+    if 'written' in rec:
+        try:
+            base64.b64decode(to_text(rec['written']).encode('ascii'), validate=True)
+        except (binascii.Error, TypeError, ValueError, UnicodeError, AttributeError):
+            _bad(where, '"written" must be base64 text')
     dirs = rec.get('created_dirs', [])
     if not isinstance(dirs, list) or not all(may_create_dir(owner, d) for d in dirs):
         _bad(where, '"created_dirs" must list directories %s may create' % owner)
@@ -365,6 +372,52 @@ class Ledger(object):
             original = 'symbolic link to %s\n' % rec['link']
         return _host.read_for_diff(path), original
 
+    # -- hand edits ----------------------------------------------------------
+    def note_written(self, path, content):
+        """Remember what we last wrote to a recorded file, to tell a hand edit from our own content."""
+        rec = self.files.get(path)
+        if rec is None:
+            return
+        if content is None:
+            rec.pop('written', None)
+        else:
+            rec['written'] = to_text(base64.b64encode(to_bytes(content)))
+        self.dirty = True
+
+    def check_hand_edits(self, path):
+        """When a file we wrote was edited since, warn naming the lines and keep the edited copy beside the
+        ledger (it is the operator's data) before it is replaced or restored; returns the copy's path."""
+        rec = self.files.get(path) or {}
+        current = _host.read_bytes(path) if not os.path.islink(_host.host_path(path)) else None
+        if 'written' not in rec or current is None:
+            return None
+        written = base64.b64decode(rec['written'])
+        if current == written:
+            return None
+        ours = set(written.decode('utf-8', 'replace').splitlines())
+        theirs = current.decode('utf-8', 'replace').splitlines()
+        added = [line for line in theirs if line not in ours]
+        removed = [line for line in written.decode('utf-8', 'replace').splitlines() if line not in set(theirs)]
+        kept = self._keep_copy(path, current)
+        what = []
+        if added:
+            what.append('lines added: %s' % '; '.join(repr(line) for line in added[:10]))
+        if removed:
+            what.append('lines removed: %s' % '; '.join(repr(line) for line in removed[:10]))
+        self.module.warn('%s was edited by hand since inference.host_tuning wrote it (%s); those edits are replaced '
+                         'now, and the edited file is kept as %s' % (path, ', '.join(what) or 'bytes changed', kept))
+        return kept
+
+    def _keep_copy(self, path, data):
+        name = '%s.%s' % (path.strip('/').replace('/', '_'), time.strftime('%Y%m%dT%H%M%SZ', time.gmtime()))
+        if not _host.isdir(_host.STATE_DIR):
+            _files.make_dirs(_host.STATE_DIR, 0o700)
+        if not _host.isdir(EDITED_DIR):
+            _files.make_dirs(EDITED_DIR, 0o700)
+        kept = '%s/%s' % (EDITED_DIR, name)
+        _files.atomic_write(self.module, kept, data, 0o600)
+        return kept
+
     def file_action(self, path):
         """What restore_file(path) would do now: (action, content differs), action one of
         V(restored) (content, link, mode or owner put back), V(removed) or V(unchanged)."""
@@ -395,6 +448,7 @@ class Ledger(object):
         full = _host.host_path(path)
         if os.path.isdir(full) and not os.path.islink(full):
             raise _host.FileError(path, 'is a directory now; it is not replaced by the recorded file')
+        self.check_hand_edits(path)
         changed = False
         if rec.get('existed') and 'link' in rec:
             if not (os.path.islink(full) and os.readlink(full) == rec['link']):

@@ -264,3 +264,55 @@ def test_a_failed_write_leaves_no_record(fake_host):
     assert '/etc/sysctl.d/90-new/x.conf' not in ledger.files
     assert not fake_host.exists('/etc/sysctl.d/90-new')
     assert not fake_host.exists(_ledger.LEDGER_PATH)
+
+
+class WarnModule(FakeModule):
+    def __init__(self):
+        self.warnings = []
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+
+def _kept(fake_host):
+    d = fake_host.path(_ledger.EDITED_DIR)
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def test_a_hand_edit_is_named_and_kept_before_a_converge_replaces_it(fake_host):
+    m = WarnModule()
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 1\n').apply(m, ledger, 'sysctl_profile')
+    ledger.save()
+    fake_host.write('/etc/sysctl.d/90-x.conf', 'a = 1\nvm.operator = 7\n')
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 2\n').apply(m, ledger, 'sysctl_profile')
+    ledger.save()
+    assert len(m.warnings) == 1 and "'vm.operator = 7'" in m.warnings[0], m.warnings
+    kept = _kept(fake_host)
+    assert len(kept) == 1 and kept[0].startswith('etc_sysctl.d_90-x.conf.')
+    copy = fake_host.path(_ledger.EDITED_DIR + '/' + kept[0])
+    assert fake_host.read(_ledger.EDITED_DIR + '/' + kept[0]) == 'a = 1\nvm.operator = 7\n'
+    assert oct(os.stat(copy).st_mode & 0o777) == oct(0o600)
+    assert oct(os.stat(os.path.dirname(copy)).st_mode & 0o777) == oct(0o700)
+    # our own change of content is no hand edit
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 3\n').apply(m, ledger, 'sysctl_profile')
+    ledger.save()
+    assert len(m.warnings) == 1
+
+
+def test_a_hand_edit_is_kept_before_a_revert_removes_the_file(fake_host):
+    m = WarnModule()
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 1\n').apply(m, ledger, 'sysctl_profile')
+    ledger.save()
+    fake_host.write('/etc/sysctl.d/90-x.conf', 'a = 1\n# tuned by hand\n')
+    ledger = _ledger.Ledger(m)
+    ledger.restore_file('/etc/sysctl.d/90-x.conf')
+    ledger.save()
+    assert not fake_host.exists('/etc/sysctl.d/90-x.conf')
+    assert "'# tuned by hand'" in m.warnings[0]
+    assert len(_kept(fake_host)) == 1
+    # the operator's copy stays: the state directory is not removed with the last record
+    assert not fake_host.exists(_ledger.LEDGER_PATH)
