@@ -110,7 +110,7 @@ options:
   force:
     description:
       - Pools (runtime and boot) may together take at most 90% of the memory of the host, or of their NUMA
-        node for per-node pools (C(MemTotal) in C(/proc/meminfo) and C(/sys/devices/system/node/nodeN/meminfo)):
+        node for per-node pools (C(MemTotal) in C(/proc/meminfo) and C(/sys/devices/system/node/nodeN/meminfo));
         huge pages are taken from everything else, and a boot pool beyond the memory leaves a host that does not
         come up. A request beyond that fails before anything is written, naming the limit and the host's memory.
       - V(true) allows more (a dedicated host that knows what it reserves).
