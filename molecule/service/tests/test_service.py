@@ -236,17 +236,21 @@ def test_units_and_dropin_say_what_the_variables_say(host):
                       'topologyManagerScope': 'container', 'reservedSystemCPUs': '0'}
 
 
-def test_hostile_values_change_nothing(host, tmp_path):
+def test_hostile_values_change_nothing(host):
     """Newlines, a line separator, a quote, a trailing backslash, a path in the name, a port out of range,
     an operator's unit: every role run is refused, and no unit, drop-in, kubelet file or ledger entry changed."""
     _vllm_host_only(host)
     before = _manifest(host)
     units_before = host.check_output('systemctl cat vllm.service mysvc.service')
     assert host.file(DROPIN).exists and host.file(LEDGER_DIR + '/ledger.json').exists   # there is something to change
-    results = tmp_path / 'hostile.json'
+    # Molecule's own scratch directory (pytest's tmp_path would make pytest sweep /tmp/pytest-of-* at exit).
+    results = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'hostile.json')
+    if os.path.exists(results):
+        os.unlink(results)
     run, _seconds = _ansible(host, _scenario_playbook('hostile.yml'), '-e', 'hostile_results_file=%s' % results)
     assert run.returncode == 0, run.stdout
-    refusals = json.loads(results.read_text())
+    with open(results) as f:
+        refusals = json.load(f)
     assert sorted(refusals) == sorted(HOSTILE)
     for case, option in HOSTILE.items():
         assert refusals[case].startswith('Nothing was changed: ') and option in refusals[case], (case, refusals[case])
