@@ -116,6 +116,23 @@ def file_diff(path, before, after):
     }
 
 
+def check_no_linked_parent(path):
+    """Refuse a path whose existing parent directories go through a symbolic link: the write would land
+    outside the location the path names (and the owner's allow-list), while the ledger records the path."""
+    parent = os.path.dirname(path)
+    while parent not in ('/', '') and not os.path.lexists(_host.host_path(parent)):
+        parent = os.path.dirname(parent)
+    if parent in ('/', ''):
+        return
+    real = os.path.realpath(_host.host_path(parent))
+    expected = os.path.join(os.path.realpath(_host.host_path('/')), parent.lstrip('/'))
+    if real != expected:
+        raise _host.FileError(path, 'is reached through a symbolic link (%s leads to %s); this collection writes '
+                                    'only where the path says. Replace the link by the directory, or point the '
+                                    'option at the real location' % (parent, real[len(os.path.realpath(
+                                        _host.host_path('/'))):] or '/'))
+
+
 class ManagedFile(object):
     """One file on the host, compared against desired content (``None``: absent).
 
@@ -132,6 +149,7 @@ class ManagedFile(object):
             raise _host.FileError(path, 'is a symbolic link (to %s); this collection does not replace links. Point '
                                         'the option at the file itself or replace the link by the file'
                                   % os.readlink(_host.host_path(path)))
+        check_no_linked_parent(path)
         self.current = _host.read_text_file(path)
 
     @property

@@ -448,6 +448,7 @@ class Ledger(object):
         full = _host.host_path(path)
         if os.path.isdir(full) and not os.path.islink(full):
             raise _host.FileError(path, 'is a directory now; it is not replaced by the recorded file')
+        _files.check_no_linked_parent(path)
         self.check_hand_edits(path)
         changed = False
         if rec.get('existed') and 'link' in rec:

@@ -366,9 +366,18 @@ def read_limits_d():
     return {'soft': soft, 'hard': hard, 'source': 'pam_limits: ' + ', '.join(source) + ' (KiB there)'}
 
 
-def read_memlock(module):
+def read_memlock(module, service=None):
+    """Services: the running serving process's own limit (/proc/PID/limits) where there is one, since that is
+    what the server gets (a unit's own LimitMEMLOCK= or a drop-in beats the manager's default); else systemd's
+    DefaultLimitMEMLOCK, else PID 1's limit."""
     actual = {}
-    if _systemd.booted(module):
+    pid = (service or {}).get('pid')
+    if pid:
+        own = parse_proc_limit(_host.read('/proc/%d/limits' % pid))
+        if own is not None:
+            actual['services'] = {'soft': own[0], 'hard': own[1],
+                                  'source': '/proc/%d/limits (the running %s)' % (pid, service.get('unit'))}
+    if 'services' not in actual and _systemd.booted(module):
         _rc, out, _err = _systemd.Systemctl(module).run(
             'show', '-p', 'DefaultLimitMEMLOCK', '-p', 'DefaultLimitMEMLOCKSoft', check=False)
         values = dict(line.split('=', 1) for line in (out or '').splitlines() if '=' in line)
@@ -523,8 +532,11 @@ def run_audit(module, desired):
         cpus = _cpu.cpufreq_cpus()
         items += _audit.audit_governor(desired['governor'],
                                        dict((c, _host.read_value(_cpu.governor_path(c))) for c in cpus))
+    service = read_service(module, desired['service']) if desired.get('service') else None
+    if service is not None:
+        service.setdefault('unit', desired['service'].get('unit'))
     if desired.get('memlock') is not None:
-        items += _audit.audit_memlock(desired['memlock'], read_memlock(module))
+        items += _audit.audit_memlock(desired['memlock'], read_memlock(module, service))
     if desired.get('swap') is not None:
         items += _audit.audit_swap(desired['swap'], read_swap())
     if desired.get('io_scheduler'):
@@ -532,8 +544,8 @@ def run_audit(module, desired):
     if desired.get('gpu'):
         gpus, reason = read_gpus(module, module.params['use_nvml'])
         items += _audit.audit_gpu(desired['gpu'], gpus, reason)
-    if desired.get('service'):
-        items += _audit.audit_service(desired['service'], read_service(module, desired['service']))
+    if service is not None:
+        items += _audit.audit_service(desired['service'], service)
     return items
 
 

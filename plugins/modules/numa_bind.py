@@ -258,7 +258,7 @@ class Placement(object):
         try:
             nodes = self._nodes(p)
         except _topology.TopologyError as e:
-            module.fail_json(msg=str(e))
+            module.fail_json(msg='Nothing was changed: %s: %s' % (self._option(p), e))
         if len(nodes) > 1:
             if p['multi_node'] == 'fail':
                 module.fail_json(msg='The selection spans NUMA nodes %s and multi_node=fail; choose GPUs on one '
@@ -272,6 +272,15 @@ class Placement(object):
             module.fail_json(msg='policy=preferred takes exactly one node, the selection has %s; use bind or '
                                  'interleave, or multi_node=first' % (nodes,))
         self.policy = policy
+
+    @staticmethod
+    def _option(p):
+        """The option the NUMA nodes come from, for messages."""
+        if p['node']:
+            return 'node'
+        if p['gpu']:
+            return 'gpu_numa_map' if p['gpu_numa_map'] else 'gpu'
+        return 'pci_device' if p['pci_device'] else 'cpus'
 
     def _nodes(self, p):
         topo = self.topo

@@ -826,6 +826,10 @@ def main():
                 module.fail_json(msg='%s: %r is not an absolute path; give the full path (for example %s).'
                                      % (option, value, '/usr/bin/python3' if option == 'boot_python'
                                         else '/etc/inference-host-tuning/gpu-numa.json'))
+        boot_python = module.params['boot_python']
+        if boot_python is not None and os.path.normpath(boot_python) != boot_python:
+            module.fail_json(msg='Nothing was changed: boot_python: %r is not a normalised absolute path (no "." or '
+                                 '".." parts, no double or trailing slashes)' % (boot_python,))
         try:
             render_unit(module.params['boot_python'])
         except _formats.FormatError as e:

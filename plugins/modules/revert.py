@@ -529,6 +529,11 @@ def main():
         ),
         supports_check_mode=True,
     )
+    unknown = [o for o in module.params['owners'] or [] if o not in _ledger.ALLOWED]
+    if unknown:
+        module.fail_json(msg='Nothing was changed: owners: %s %s not an owner of this collection; use %s'
+                             % (', '.join(repr(o) for o in unknown), 'is' if len(unknown) == 1 else 'are',
+                                ', '.join(sorted(_ledger.ALLOWED))))
     with _files.refusals(module):
         module.exit_json(**Revert(module).run())
 

@@ -289,11 +289,7 @@ def old_systemd(h):
 
 
 #: (module, option, class) of the STRICT matrix that show a defect still open.
-STRICT_DEFECTS = {
-    ('nvidia_gpu', 'boot_python', '..'):
-        "boot_python='/usr/bin/python3/../../../etc/passwd' is accepted and written as is into the boot unit's "
-        "ExecStart (a path with '..' parts, not a normalised absolute path)",
-}
+STRICT_DEFECTS = {}
 
 
 # -- the table ------------------------------------------------------------------------------------------
@@ -531,22 +527,18 @@ CASES += [
     C('inference_service_numa_nodes->numa_bind.node: node that does not exist', NB, {'node': [9]}, ['node']),
     C('inference_service_numa_nodes->numa_bind.node: negative', NB, {'node': [-1]}, ['node']),
     C('inference_service_numa_pci_device->numa_bind.pci_device: traversal', NB,
-      {'node': None, 'pci_device': '../../../../etc'}, ['pci_device'],
-      xfail='refused, but the message ("\'../../../../etc\' is neither a PCI address ...") does not name pci_device'),
+      {'node': None, 'pci_device': '../../../../etc'}, ['pci_device']),
     K('inference_service_numa_pci_device->numa_bind.pci_device: trailing newline is stripped', NB,
       {'node': None, 'pci_device': '0000:17:00.0\n'}, dropin_has(NUMA_DROPIN, 'CPUAffinity=0-15\n')),
     C('inference_service_gpu_numa_map->numa_bind.gpu_numa_map: absurd node', NB,
-      {'node': None, 'gpu': ['0'], 'gpu_numa_map': {'0': 4096}}, ['gpu_numa_map'],
-      xfail='refused, but the message ("NUMA node(s) 4096 do not exist; ...") does not name gpu_numa_map'),
+      {'node': None, 'gpu': ['0'], 'gpu_numa_map': {'0': 4096}}, ['gpu_numa_map']),
     C('numa_bind.exec_start: newline (systemd 239, numactl wrapper)', NB,
       {'exec_start': '/usr/bin/x\nExecStartPre=+/bin/id'}, ['ExecStart'], setup=old_systemd),
     C('numa_bind: drop-in is a symlink', NB, {}, ['symbolic link', NUMA_DROPIN], setup=symlink(NUMA_DROPIN)),
     C('numa_bind: drop-in is a directory', NB, {}, ['directory', NUMA_DROPIN], setup=directory(NUMA_DROPIN)),
     C('numa_bind: drop-in is not UTF-8', NB, {}, ['UTF-8', NUMA_DROPIN], setup=latin1(NUMA_DROPIN)),
     C('numa_bind: drop-in directory is a symlink out of /etc', NB, {}, ['symbolic link', 'vllm.service.d'],
-      setup=dropin_dir_symlink,
-      xfail='only the file itself is checked for a link: with /etc/systemd/system/vllm.service.d -> /srv/elsewhere '
-            'the drop-in is written to /srv/elsewhere/, outside the allow-list, and recorded under /etc'),
+      setup=dropin_dir_symlink),
 ]
 
 # allocator_preload: env_file, unit, library (inference_service_allocator_library),
@@ -603,9 +595,7 @@ CASES += [
       setup=symlink(ALLOC_DROPIN)),
     C('allocator_preload: drop-in is not UTF-8', AP, {}, ['UTF-8', ALLOC_DROPIN], setup=latin1(ALLOC_DROPIN)),
     C('allocator_preload: drop-in directory is a symlink out of /etc', AP, {}, ['symbolic link', 'vllm.service.d'],
-      setup=dropin_dir_symlink,
-      xfail='only the file itself is checked for a link: with /etc/systemd/system/vllm.service.d -> /srv/elsewhere '
-            'the drop-in is written to /srv/elsewhere/, outside the allow-list, and recorded under /etc'),
+      setup=dropin_dir_symlink),
 ]
 
 # service_unit (inference_service_* and the Ascend/TPU environment through inference_service_environment)
@@ -733,10 +723,8 @@ CASES += [
 
 # revert: owners
 CASES += [
-    C('revert.owners: unknown owner', 'revert', {'owners': ['evil']}, ['owners', 'evil'],
-      xfail='revert owners=[evil] succeeds with changed=false: a misspelt owner silently restores nothing'),
-    C('revert.owners: newline', 'revert', {'owners': ['sysctl_profile\n']}, ['owners'],
-      xfail="revert owners=['sysctl_profile\\n'] succeeds with changed=false instead of naming the option"),
+    C('revert.owners: unknown owner', 'revert', {'owners': ['evil']}, ['owners', 'evil']),
+    C('revert.owners: newline', 'revert', {'owners': ['sysctl_profile\n']}, ['owners']),
 ]
 
 # The remaining role variables that reach a file, each through its option (choices and numbers included)
