@@ -270,6 +270,23 @@ def test_audit_memlock_without_systemd(fake_host, no_nvml, limits, limits_d, exp
     assert _statuses(result) == expected
 
 
+@pytest.mark.parametrize('own, expected', [
+    ('Max locked memory         8388608              8388608              bytes\n', 'drift'),
+    ('Max locked memory         unlimited            unlimited            bytes\n', 'ok'),
+])
+def test_audit_memlock_of_services_is_the_running_servers_own(fake_host, no_nvml, monkeypatch, own, expected):
+    """The manager's default says unlimited, but what the server got is in its /proc/PID/limits."""
+    systemd(fake_host, monkeypatch, memlock='infinity')
+    service_process(fake_host)
+    fake_host.write('/proc/%d/limits' % PID, 'Limit                     Soft Limit           Hard Limit           Units\n'
+                    + own)
+    result = run_module(inference_host_info, {'detect': [], 'desired': {
+        'memlock': 'unlimited', 'service': {'unit': 'vllm.service'}}})
+    services = [i for i in result['audit'] if i['concern'] == 'memlock' and i['setting'] == 'services'][0]
+    assert services['status'] == expected, services
+    assert '/proc/%d/limits' % PID in services['detail']
+
+
 def test_audit_memlock_without_pam_limits(fake_host, no_nvml):
     result = run_module(inference_host_info, {'detect': [], 'desired': {'memlock': 'unlimited'}})
     assert _statuses(result) == [('services', 'unavailable'), ('logins', 'unavailable')]
