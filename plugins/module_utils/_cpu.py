@@ -12,7 +12,6 @@ import re
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
-from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 
 CPU_DIR = '/sys/devices/system/cpu'
 GOVERNOR_UNIT = 'inference-cpu-governor.service'

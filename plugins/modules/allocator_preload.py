@@ -200,9 +200,9 @@ def target_path(module):
         path = p['env_file']
         if not path.startswith('/') or path.endswith('/'):
             module.fail_json(msg='env_file=%r must be an absolute file path' % (path,))
-        if _ledger.location_error(OWNER, os.path.normpath(path), 'env_file'):
-            module.fail_json(msg='Nothing was changed: %s' % _ledger.location_error(OWNER, os.path.normpath(path),
-                                                                                      'env_file'))
+        error = _ledger.location_error(OWNER, os.path.normpath(path), 'env_file')
+        if error:
+            module.fail_json(msg='Nothing was changed: %s' % error)
         return os.path.normpath(path)
     return PRELOAD_FILE
 
@@ -212,8 +212,8 @@ def find_library(module, allocator):
     if library:
         if not library.startswith('/'):
             module.fail_json(msg='library=%r must be an absolute path' % (library,))
-        _formats.word(library, 'library', r'/[^\s"\'\\$`;]+', 'an absolute path without white space, quotes or '
-                                                             'shell characters')
+        _formats.word(library, 'library', r'/[^\s"\'\\$`;]+',
+                      'an absolute path without white space, quotes or shell characters')
         if not _host.exists(library) or _host.isdir(library):
             module.fail_json(msg='library %s does not exist; install %s or correct the path'
                                  % (library, _allocator.PACKAGES[allocator]))
