@@ -252,6 +252,15 @@ stopped:
   returned: when O(state=absent)
   type: bool
   sample: false
+other_units:
+  description:
+    - With O(state=present), the serving units this module wrote earlier under other names (the service was
+      renamed), as the restore ledger records them. The C(inference_service) role removes them (state=absent),
+      so a rename leaves no old unit, link or process behind.
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: [vllm.service]
 restarted:
   description:
     - Whether O(state=absent) restarted the service after putting back the original of a unit it had taken over
@@ -453,6 +462,17 @@ def daemon_reload(module):
     return False
 
 
+def other_units(ledger, path):
+    """The serving units this module wrote under other names (a service renamed since), from the ledger."""
+    found = []
+    for recorded in ledger.files_of(OWNER):
+        directory, _sep, name = recorded.rpartition('/')
+        if directory == _systemd.SYSTEM_DIR and recorded != path and name.endswith('.service') \
+                and not _systemd.unit_error(name):
+            found.append(name)
+    return sorted(found)
+
+
 def present(module, spec):
     try:
         mf = _files.ManagedFile(spec.path, spec.content)
@@ -469,7 +489,7 @@ def present(module, spec):
     recorded = (rec is not None and bool(rec.get('existed')) and not ours(ledger.original_content(spec.path))) or (
         rec is None and mf.current is not None and not ours(mf.current))
     result = dict(changed=mf.changed, unit=spec.unit, path=spec.path, argv=spec.argv,
-                  original_recorded=recorded, daemon_reloaded=False)
+                  original_recorded=recorded, daemon_reloaded=False, other_units=other_units(ledger, spec.path))
     if module._diff:
         result['diff'] = mf.diff()
     if mf.changed and not module.check_mode:

@@ -187,6 +187,18 @@ def test_vllm_unit_exact_recorded_reloaded_and_idempotent(fake_host, systemd):
     assert run(VLLM, check=True)['changed'] is False
 
 
+def test_units_of_earlier_names_are_reported_for_removal(fake_host, systemd):
+    """A rename (vllm -> tgi): the role removes what other_units lists; an operator's unit is never in it."""
+    run(VLLM)
+    fake_host.write('/etc/systemd/system/mysvc.service', OPERATOR_UNIT)
+    renamed = run(dict(VLLM, name='tgi'))
+    assert renamed['other_units'] == ['vllm.service']
+    assert run(dict(VLLM, name='tgi'), check=True)['other_units'] == ['vllm.service']
+    run({'name': 'vllm', 'state': 'absent'})
+    assert not fake_host.exists(UNIT)
+    assert run(dict(VLLM, name='tgi'))['other_units'] == []
+
+
 def test_check_mode_predicts_and_writes_nothing(fake_host, systemd):
     before = tree(fake_host)
     r = run(VLLM, check=True)
