@@ -55,6 +55,24 @@ class FakeHost(object):
             os.makedirs(d)
         os.symlink(target, full)
 
+    def tree(self):
+        """Every file, link and directory under the root with its bytes (or link target), mode and owner:
+        equal trees prove that nothing changed, byte for byte."""
+        out = {}
+        for dirpath, dirs, files in os.walk(self.root):
+            for name in dirs + files:
+                full = os.path.join(dirpath, name)
+                st = os.lstat(full)
+                if os.path.islink(full):
+                    data = 'link:' + os.readlink(full)
+                elif os.path.isdir(full):
+                    data = 'dir'
+                else:
+                    with open(full, 'rb') as f:
+                        data = f.read()
+                out['/' + os.path.relpath(full, self.root)] = (data, st.st_mode, st.st_uid, st.st_gid)
+        return out
+
     def read(self, path):
         with open(self.path(path)) as f:
             return f.read()

@@ -140,21 +140,8 @@ def host(fake_host, monkeypatch):
 
 
 def tree(h):
-    """Every file, link and directory under the fake root: bytes, link target, mode and owner."""
-    out = {}
-    for dirpath, dirs, files in os.walk(h.root):
-        for name in dirs + files:
-            full = os.path.join(dirpath, name)
-            st = os.lstat(full)
-            if os.path.islink(full):
-                data = 'link:' + os.readlink(full)
-            elif os.path.isdir(full):
-                data = 'dir'
-            else:
-                with open(full, 'rb') as f:
-                    data = f.read()
-            out['/' + os.path.relpath(full, h.root)] = (data, st.st_mode, st.st_uid, st.st_gid)
-    return out
+    """The fake host byte for byte (FakeHost.tree)."""
+    return h.tree()
 
 
 # -- setups: what is on the host before the call ------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import os
 
 import pytest
 import yaml
@@ -38,18 +37,8 @@ def node(fake_host, monkeypatch):
 
 
 def tree(host):
-    out = {}
-    for dirpath, dirs, files in os.walk(host.root):
-        for name in dirs + files:
-            full = os.path.join(dirpath, name)
-            st = os.lstat(full)
-            if os.path.isdir(full):
-                data = 'dir'
-            else:
-                with open(full, 'rb') as f:
-                    data = f.read()
-            out[os.path.relpath(full, host.root)] = (data, st.st_mode)
-    return out
+    """The fake host byte for byte (FakeHost.tree)."""
+    return host.tree()
 
 
 def test_dropin_exact_parsed_recorded_idempotent(node):
