@@ -6,8 +6,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 MIRROR="${IHT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-# What a systemd "host" needs for the roles and testinfra (ss from iproute2, udevadm, swapon).
-INCLUDE=python3,systemd,systemd-sysv,dbus,procps,iproute2,udev,kmod,util-linux,ca-certificates,libjemalloc2
+# What a systemd "host" needs for the roles and testinfra (ss from iproute2, udevadm, swapon), and sudo:
+# the playbooks become root (play-level become), also when they connect as root.
+INCLUDE=python3,systemd,systemd-sysv,dbus,procps,iproute2,udev,kmod,util-linux,ca-certificates,libjemalloc2,sudo
 recipe=$(sha256sum "$0" | cut -c1-12)
 
 build() {

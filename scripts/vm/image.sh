@@ -15,9 +15,10 @@ set -euo pipefail
 
 MIRROR="${IHT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # A systemd host reachable over SSH with what Ansible, the base role and the
-# inference_service role need (dbus + libpam-systemd: ansible.builtin.reboot).
+# inference_service role need (dbus + libpam-systemd: ansible.builtin.reboot; sudo: the
+# playbooks become root, also when they connect as root).
 PACKAGES=systemd-sysv,udev,dbus,libpam-systemd,openssh-server,python3,linux-image-cloud-amd64,initramfs-tools
-PACKAGES+=,mount,e2fsprogs,iproute2,procps,kmod,netbase,libjemalloc2,numactl
+PACKAGES+=,mount,e2fsprogs,iproute2,procps,kmod,netbase,libjemalloc2,numactl,sudo
 BUILD_TIMEOUT=${IHT_VM_BUILD_TIMEOUT:-1200}
 
 hook_essential() {
