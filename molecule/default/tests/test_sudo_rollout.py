@@ -121,4 +121,3 @@ def test_site_as_deploy_with_become_converges(converged):
     assert owner[:2] == ['root 644', 'root 600'], owner
     assert second.returncode == 0, second.stdout
     assert _recap(second.stdout)[DEPLOY]['changed'] == 0, second.stdout
-
