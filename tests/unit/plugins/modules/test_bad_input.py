@@ -947,6 +947,10 @@ def call(case):
     args.update(case.args)
     args = dict((k, v) for k, v in args.items() if v is not None)
     check = args.pop(CHECK, False)
+    if '\\x00' in repr(args):
+        # Where the module logs its invocation to syslog (ansible-test's units), Ansible itself refuses an
+        # argument with a NUL before the module runs; without that logging the module's own check answers.
+        args['_ansible_no_log'] = True
     return run_module(MODULES[case.module], args, check=check)
 
 
