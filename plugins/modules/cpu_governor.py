@@ -18,7 +18,7 @@ description:
     (C(/var/lib/inference_host_tuning/ledger.json)); O(state=absent) disables and removes the unit and
     writes those values back.
   - Where cpufreq does not exist (most virtual machines and many containers) there is nothing to tune -
-    the module changes nothing and returns RV(skipped=true) with RV(skip_reason).
+    the module changes nothing and returns RV(no_cpufreq=true) with RV(skip_reason).
   - When C(/sys) is read-only (unprivileged container) the unit is still installed and the runtime write
     is skipped with a warning, unless O(runtime=required).
 version_added: 0.1.0
@@ -105,8 +105,10 @@ enabled:
   returned: always
   type: bool
   sample: true
-skipped:
-  description: True when the host has no cpufreq, so nothing was done.
+no_cpufreq:
+  description:
+    - True when the host has no cpufreq, so nothing was done (not C(skipped), which Ansible reserves for a task's
+      status: a top-level C(skipped) made the task show as skipped).
   returned: always
   type: bool
   sample: false
@@ -149,7 +151,7 @@ class CpuGovernor(object):
         self.cpus = _cpu.cpufreq_cpus()
         self.current = dict((c, _host.read_value(_cpu.governor_path(c))) for c in self.cpus)
         self.predicted = dict(self.current)
-        self.result = dict(changed=False, cpus=len(self.cpus), unit=UNIT_PATH, skipped=False, skip_reason=None,
+        self.result = dict(changed=False, cpus=len(self.cpus), unit=UNIT_PATH, no_cpufreq=False, skip_reason=None,
                            runtime_skipped=False, enabled=_systemd.is_linked(UNIT), diff=[])
         self.systemctl = module.get_bin_path('systemctl')
 
@@ -177,7 +179,7 @@ class CpuGovernor(object):
         if not self.cpus:
             reason = ('no cpufreq on this host (%s/cpu*/cpufreq is missing: a virtual machine or a container); '
                       'nothing to tune' % _cpu.CPU_DIR)
-            self.result.update(skipped=True, skip_reason=reason)
+            self.result.update(no_cpufreq=True, skip_reason=reason)
             return
         writes = []
         for cpu in self.cpus:

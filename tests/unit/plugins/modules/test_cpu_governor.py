@@ -48,7 +48,7 @@ def test_sets_every_cpu_and_installs_enabled_unit(fake_host, cmds):
     r = run_module(cpu_governor, {})
     assert r['changed'] is True
     assert r['cpus'] == 32 and r['before'] == ['powersave'] and r['after'] == ['performance']
-    assert r['skipped'] is False and r['skip_reason'] is None and r['enabled'] is True
+    assert r['no_cpufreq'] is False and 'skipped' not in r and r['skip_reason'] is None and r['enabled'] is True
     assert governors(fake_host) == {'performance\n'}
     unit = fake_host.read(UNIT_PATH)
     for line in ('Type=oneshot', 'RemainAfterExit=yes', 'WantedBy=multi-user.target',
@@ -102,7 +102,7 @@ def test_no_cpufreq_is_skipped_cleanly(fake_host, cmds):
         shutil.rmtree(fake_host.path('/sys/devices/system/cpu/cpu%d/cpufreq' % c))
     before = fake_host.snapshot()
     r = run_module(cpu_governor, {})
-    assert r['changed'] is False and r['skipped'] is True and 'cpufreq' in r['skip_reason']
+    assert r['changed'] is False and r['no_cpufreq'] is True and 'skipped' not in r and 'cpufreq' in r['skip_reason']
     assert r['cpus'] == 0 and r['before'] == [] and r['after'] == []
     assert fake_host.snapshot() == before and cmds.calls == []
     assert not fake_host.exists(UNIT_PATH)
