@@ -107,8 +107,8 @@ enabled:
   sample: true
 no_cpufreq:
   description:
-    - True when the host has no cpufreq, so nothing was done (not C(skipped), which Ansible reserves for a task's
-      status: a top-level C(skipped) made the task show as skipped).
+    - True when the host has no cpufreq, so nothing was done. (Not C(skipped), which Ansible reserves for a task's
+      status; a top-level C(skipped) made the task show as skipped.)
   returned: always
   type: bool
   sample: false
