@@ -142,7 +142,9 @@ def test_boot_unit_fails_loudly_when_nvml_refuses(host):
     ({'nvidia_power_limit': 900},
      'power_limit: 900 W is outside the range GPU 0 (GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0, '
      'NVIDIA H100 80GB HBM3) allows: 200 to 700 W'),
-    ({'nvidia_power_limit': 'lots'}, "power_limit: 'lots' is not a number of watts"),
+    # its form is checked by the role before base changes anything
+    ({'nvidia_power_limit': 'lots'}, 'Nothing was changed: nvidia_power_limit must be a number of watts'),
+    ({'nvidia_power_limit': '500W'}, 'Nothing was changed: nvidia_power_limit must be a number of watts'),
     ({'nvidia_compute_mode': 'exclusive'}, 'nvidia_compute_mode'),
     ({'nvidia_locked_clocks': {'min': 1980}}, 'locked_clocks:'),
 ])
