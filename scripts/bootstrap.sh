@@ -36,6 +36,14 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]})); then
   [[ $(id -u) == 0 ]] || die "need root to install Debian packages: ${missing[*]}"
+  # An install that was cut off earlier (a session or job killed mid-apt) leaves dpkg
+  # "interrupted" and every later apt-get install refuses: finish it first, and say so.
+  if [[ -n "$(dpkg --audit 2>/dev/null)" ]]; then
+    log "apt: dpkg was interrupted before; finishing it (dpkg --configure -a, apt-get -f install)"
+    DEBIAN_FRONTEND=noninteractive dpkg --configure -a >/dev/null || true
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -f -y -qq >/dev/null
+  fi
   log "apt: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

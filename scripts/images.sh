@@ -7,12 +7,13 @@ set -euo pipefail
 
 MIRROR="${IHT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # What a systemd "host" needs for the roles and testinfra (ss from iproute2, udevadm, swapon), and sudo:
-# the playbooks become root (play-level become), also when they connect as root.
-INCLUDE=python3,systemd,systemd-sysv,dbus,procps,iproute2,udev,kmod,util-linux,ca-certificates,libjemalloc2,sudo
+# the playbooks become root (play-level become), also when they connect as root. No allocator library:
+# the inference_service role installs it (system_packages), and the scenarios prove that it does.
+INCLUDE=python3,systemd,systemd-sysv,dbus,procps,iproute2,udev,kmod,util-linux,ca-certificates,sudo
 recipe=$(sha256sum "$0" | cut -c1-12)
 
 build() {
-  local name=$1 suite=$2 extra=$3
+  local name=$1 suite=$2
   local image="localhost/$name"
   if podman image exists "$image:$recipe"; then
     podman tag "$image:$recipe" "$image:latest"
@@ -22,7 +23,7 @@ build() {
   local root
   root=$(mktemp -d "/tmp/iht-$name.XXXXXX")
   log "image $image: debootstrap $suite (about a minute)"
-  if ! debootstrap --variant=minbase --include="$INCLUDE,$extra" "$suite" "$root" "$MIRROR" >"$root.log" 2>&1; then
+  if ! debootstrap --variant=minbase --include="$INCLUDE" "$suite" "$root" "$MIRROR" >"$root.log" 2>&1; then
     tail -n 30 "$root.log" >&2
     rm -rf "$root" "$root.log"
     die "debootstrap $suite failed"
@@ -42,8 +43,8 @@ build() {
 }
 
 pids=()
-build iht-debian12 bookworm libtcmalloc-minimal4 & pids+=($!)
-build iht-debian13 trixie libtcmalloc-minimal4t64 & pids+=($!)
+build iht-debian12 bookworm & pids+=($!)
+build iht-debian13 trixie & pids+=($!)
 rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 exit $rc

@@ -19,7 +19,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.inference.host_tuning.plugins.plugin_utils import _audit_desired
 
 MODULE = 'inference.host_tuning.inference_host_info'
-STATUSES = ('ok', 'drift', 'unavailable')
+STATUSES = ('ok', 'drift', 'pending_reboot', 'unavailable')
 
 
 class ActionModule(ActionBase):

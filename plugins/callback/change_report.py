@@ -17,6 +17,8 @@ description:
     (C(<playbook>-check.json) or C(<playbook>-run.json)), keeping the first file of a
     directory so that a later idempotence run does not overwrite it. The Molecule scenarios
     use this to prove that a C(--check) run predicts exactly the changes of the real run.
+  - Per host, the JSON also lists the modules that ran (C(modules), in the order they first ran; skipped
+    tasks are not counted), so that what a C(--tags) selection ran can be checked.
 version_added: 0.1.0
 requirements:
   - enable in configuration (C(callbacks_enabled = inference.host_tuning.change_report))
@@ -50,7 +52,15 @@ class CallbackModule(CallbackBase):
         self.playbook = 'playbook'
 
     def _host(self, name):
-        return self.hosts.setdefault(name, {'changed': [], 'warnings': [], 'failed': [], 'unreachable': False})
+        return self.hosts.setdefault(name, {'changed': [], 'warnings': [], 'failed': [], 'unreachable': False,
+                                            'modules': []})
+
+    @staticmethod
+    def _record_module(host, result):
+        task = result._task
+        action = getattr(task, 'resolved_action', None) or task.action
+        if action and action not in host['modules']:
+            host['modules'].append(action)
 
     @staticmethod
     def _task_name(result):
@@ -69,6 +79,7 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_ok(self, result):
         host = self._host(result._host.get_name())
+        self._record_module(host, result)
         if result._result.get('changed', False):
             name = self._task_name(result)
             if name not in host['changed']:
@@ -80,6 +91,7 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         host = self._host(result._host.get_name())
+        self._record_module(host, result)
         if not ignore_errors:
             host['failed'].append('%s: %s' % (self._task_name(result), result._result.get('msg', 'failed')))
         self._record_warnings(host, result)

@@ -7,7 +7,13 @@
 Pure functions: they take what a caller read from the host (plain values,
 ``None`` where a surface is missing) and return audit items
 ``{concern, setting, desired, actual, status, detail}`` with ``status`` one of
-``ok``, ``drift`` or ``unavailable``.  Reading the host is the caller's job
+``ok``, ``drift``, ``pending_reboot`` or ``unavailable``.
+
+What the host will have after a reboot counts as much as what it has now: where a
+setting is persisted (sysctl.d, the THP tmpfiles line, boot-time kernel parameters)
+the caller passes what the next boot applies too.  A runtime value that is right
+but would be lost or changed at the next boot is ``drift``; a value that only a
+reboot brings (kernel parameters written for the next boot) is ``pending_reboot``.  Reading the host is the caller's job
 (``inference_host_info``); that keeps these rules testable with tables.
 
 ``desired`` (the module option) is validated by ``validate()`` first.
@@ -21,8 +27,9 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _topo
 
 OK = 'ok'
 DRIFT = 'drift'
+PENDING = 'pending_reboot'
 UNAVAILABLE = 'unavailable'
-STATUSES = (OK, DRIFT, UNAVAILABLE)
+STATUSES = (OK, DRIFT, PENDING, UNAVAILABLE)
 
 CONCERNS = ('sysctl', 'sysctl_profile', 'thp', 'hugepages', 'governor', 'memlock', 'swap', 'io_scheduler', 'gpu',
             'service')
@@ -152,8 +159,29 @@ def sysctl_requests(desired):
     return requests
 
 
-def audit_sysctl(requests, actual):
-    """``actual``: {key: (value or None, unavailable reason or location path)}."""
+def _sysctl_ok(req, value):
+    value = _sysctl.normalize(value)
+    if req.raise_only:
+        return _sysctl.is_int(value) and req.target(value) == value
+    return req.target(value) == value
+
+
+def _boot_note(req, boot):
+    """None when the next boot applies the wanted value, else what it applies instead."""
+    if boot is None:
+        return None
+    value, path = boot.get(req.key, (None, None))
+    if value is None:
+        return ('nothing persists it (sysctl.d; tmpfiles.d for a debugfs knob): the kernel default comes back at '
+                'the next boot')
+    if _sysctl_ok(req, value):
+        return None
+    return 'at the next boot %s sets %s' % (path, value)
+
+
+def audit_sysctl(requests, actual, boot=None):
+    """``actual``: {key: (value or None, unavailable reason or location path)}; ``boot``: {key: (value, file)}
+    from _sysctl.boot_values(), or None not to look at the persisted files."""
     out = []
     for key in sorted(requests):
         req = requests[key]
@@ -166,18 +194,22 @@ def audit_sysctl(requests, actual):
             out.append(item('sysctl', key, req.value, value, DRIFT,
                             'raise-only value needs an integer, %s holds %r' % (where, value)))
             continue
-        ok = req.target(value) == value
+        ok = _sysctl_ok(req, value)
         if req.raise_only:
             detail = 'raise-only: %s %s %d' % (value, '>=' if ok else '<', req.floor)
         else:
             detail = where
-        out.append(item('sysctl', key, req.value, value, OK if ok else DRIFT, detail))
+        at_boot = _boot_note(req, boot)
+        if at_boot:
+            detail = '%s; %s' % (detail, at_boot)
+        out.append(item('sysctl', key, req.value, value, OK if ok and not at_boot else DRIFT, detail))
     return out
 
 
 # -- THP and huge pages ---------------------------------------------------------------
-def audit_thp(desired, actual):
-    """``actual``: {'enabled': word or None, 'defrag': word or None}."""
+def audit_thp(desired, actual, boot=None):
+    """``actual``: {'enabled': word or None, 'defrag': word or None}; ``boot``: {name: (word or None, source)}
+    from _hugepages.thp_boot(), or None not to look at what the next boot applies."""
     out = []
     for name in THP_SETTINGS:
         if name not in (desired or {}):
@@ -186,8 +218,16 @@ def audit_thp(desired, actual):
         if have is None:
             out.append(item('thp', name, want, None, UNAVAILABLE,
                             '/sys/kernel/mm/transparent_hugepage/%s is missing (kernel without THP)' % name))
-        else:
-            out.append(item('thp', name, want, have, OK if have == want else DRIFT))
+            continue
+        at_boot = None
+        if boot is not None:
+            value, source = boot.get(name, (None, None))
+            if value is None:
+                at_boot = ('no tmpfiles.d line or kernel parameter sets it: the kernel default comes back at the '
+                           'next boot')
+            elif value != want:
+                at_boot = 'at the next boot %s sets %s' % (source, value)
+        out.append(item('thp', name, want, have, OK if have == want and not at_boot else DRIFT, at_boot))
     return out
 
 
@@ -195,9 +235,11 @@ def pool_label(size, node):
     return '%s %s' % (size, 'total' if node is None else 'node%d' % int(node))
 
 
-def audit_hugepages(pools, actual):
-    """``actual``: {(size, node or None): nr_hugepages or None}."""
+def audit_hugepages(pools, actual, pending=()):
+    """``actual``: {(size, node or None): nr_hugepages or None}; ``pending``: the kernel parameters written for
+    the next boot that the running kernel was not booted with (a boot pool that only a reboot brings)."""
     out = []
+    waiting = [t for t in pending if t.split('=', 1)[0] in ('hugepages', 'hugepagesz', 'default_hugepagesz')]
     for pool in pools or []:
         node = None if pool.get('node') is None else int(pool['node'])
         want = int(pool['count'])
@@ -208,6 +250,9 @@ def audit_hugepages(pools, actual):
                             'no such pool on this host (page size or NUMA node missing)'))
         elif have == want:
             out.append(item('hugepages', label, want, have, OK))
+        elif pool.get('boot') and waiting:
+            out.append(item('hugepages', label, want, have, PENDING,
+                            'the kernel parameters %s are set for the next boot' % ' '.join(waiting)))
         else:
             out.append(item('hugepages', label, want, have, DRIFT,
                             '%d page(s) %s' % (abs(want - have), 'short' if have < want else 'too many')))

@@ -196,3 +196,26 @@ def kernel_version(release=None):
     if not m:
         return (0, 0)
     return (int(m.group(1)), int(m.group(2)))
+
+
+#: Where systemd-tmpfiles reads its configuration, first directory first (a file name there shadows the others).
+TMPFILES_DIRS = ('/etc/tmpfiles.d', '/run/tmpfiles.d', '/usr/local/lib/tmpfiles.d', '/usr/lib/tmpfiles.d')
+
+
+def tmpfiles_value(target):
+    """(value, file) that systemd-tmpfiles writes to ``target`` at boot: the first ``w``/``w+`` line for it, the
+    files taken in name order as systemd-tmpfiles applies the earliest; (None, None) when none does."""
+    chosen = {}
+    for d in TMPFILES_DIRS:
+        for name in listdir(d):
+            if name.endswith('.conf'):
+                chosen.setdefault(name, '%s/%s' % (d, name))
+    for name in sorted(chosen):
+        path = chosen[name]
+        if os.path.realpath(host_path(path)) == os.path.realpath(os.devnull):
+            continue
+        for line in (read_lenient(path, '') or '').splitlines():
+            fields = line.split(None, 6)
+            if len(fields) == 7 and fields[0] in ('w', 'w+') and fields[1] == target:
+                return fields[6].strip(), path
+    return None, None

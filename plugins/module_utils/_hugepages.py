@@ -82,6 +82,20 @@ def thp_current(name):
     return _host.read_selected(thp_path(name))
 
 
+def thp_boot(name):
+    """(value, source) a THP setting gets at the next boot: its tmpfiles.d ``w`` line, else
+    ``transparent_hugepage=`` on the kernel command line (enabled only), else (None, None): the kernel's
+    built-in default."""
+    value, path = _host.tmpfiles_value(thp_path(name))
+    if value is not None:
+        return value, path
+    if name == 'enabled':
+        for token in (_host.read('/proc/cmdline') or '').split():
+            if token.startswith('transparent_hugepage='):
+                return token.split('=', 1)[1], '/proc/cmdline'
+    return None, None
+
+
 # -- static pools ------------------------------------------------------------
 def size_dir(size):
     return 'hugepages-%dkB' % SIZES[size]

@@ -38,9 +38,12 @@ import time
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _accounts
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _merge
+from ansible_collections.inference.host_tuning.plugins.module_utils import _packages
 
 LEDGER_PATH = _host.STATE_DIR + '/ledger.json'
 #: Where a file of ours that was edited by hand is kept before it is replaced or removed (the operator's data).
@@ -64,9 +67,19 @@ ALLOWED = {
                           '/etc/sysconfig/', '/etc/inference-host-tuning/', '/etc/*.env'),
     'service_unit': ('/etc/systemd/system/',),
     'kubelet_config': ('/etc/kubernetes/', '/var/lib/kubelet/'),
+    # These two record no files: accounts and packages they created (extra records, checked by _RECORD_CHECKS).
+    'service_account': (),
+    'system_packages': (),
 }
 #: Runtime values are pseudo-files; nothing else is ever written as one.
 RUNTIME_ALLOWED = ('/proc/sys/', '/sys/')
+#: What every file of ours starts with (a file that starts so is ours alone, not shared with other tools).
+_OUR_HEADER = to_bytes(_files.HEADER.split('%s')[0])
+#: The schema of the extra records that revert acts on beyond files (a tampered record must not name root).
+_RECORD_CHECKS = {
+    'service_account': _accounts.check_record,
+    'system_packages': _packages.check_record,
+}
 
 
 class LedgerError(ValueError):
@@ -226,6 +239,11 @@ def validate(data):
     for owner, bucket in data.get('extra', {}).items():
         if owner not in ALLOWED or not isinstance(bucket, dict):
             _bad('extra[%r]' % (owner,), 'unknown owner, or not an object')
+        check = _RECORD_CHECKS.get(owner)
+        for key, rec in bucket.items() if check else ():
+            problem = check(key, rec)
+            if problem:
+                _bad('extra[%r][%r]' % (owner, key), problem)
     for d in data.get('dirs', []):
         if not any(may_create_dir(owner, d) for owner in ALLOWED):
             _bad('dirs', '%r is not a directory this collection creates' % (d,))
@@ -364,12 +382,45 @@ class Ledger(object):
         return None if rec is None else rec['value']
 
     # -- restoring -----------------------------------------------------------
+    def restore_target(self, path):
+        """(bytes a restore writes, merged?) for a recorded file that existed: the original byte for byte, or -
+        for a file shared with others (not one of ours: no header of ours in what we wrote) that was changed by
+        something else since our write - the current content with only our change taken back (_merge), when
+        that can be done without touching what the others changed."""
+        rec = self.files[path]
+        original = base64.b64decode(rec['content'])
+        if 'written' not in rec or os.path.islink(_host.host_path(path)):
+            return original, False
+        written = base64.b64decode(rec['written'])
+        current = _host.read_bytes(path)
+        if current is None or current == written or written.startswith(_OUR_HEADER):
+            return original, False
+        try:
+            texts = [b.decode('utf-8') for b in (original, written, current)]
+        except UnicodeDecodeError:
+            return original, False
+        undo = _merge.undo_json if path.endswith('.json') else _merge.undo_lines
+        merged = undo(*texts)
+        if merged is None:
+            return original, False
+        return to_bytes(merged), True
+
+    def restore_text(self, path):
+        """The text a restore_file(path) leaves (None: no file, or a link); what a module's state=absent diffs
+        against, so that its check mode shows the merge restore_file makes for a shared file."""
+        rec = self.files.get(path)
+        if rec is None or not rec.get('existed') or 'link' in rec:
+            return None
+        return to_text(self.restore_target(path)[0], errors='surrogate_or_strict')
+
     def plan_file_restore(self, path):
-        """(current text, original text) of a recorded file for a diff; None means absent."""
+        """(current text, text after the restore) of a recorded file for a diff; None means absent."""
         rec = self.files.get(path) or {}
         original = self.original_content(path)
         if 'link' in rec:
             original = 'symbolic link to %s\n' % rec['link']
+        elif original is not None:
+            original = to_text(self.restore_target(path)[0], errors='surrogate_or_strict')
         return _host.read_for_diff(path), original
 
     # -- hand edits ----------------------------------------------------------
@@ -429,7 +480,7 @@ class Ledger(object):
         if 'link' in rec:
             same = os.path.islink(full) and os.readlink(full) == rec['link']
             return ('unchanged', False) if same else ('restored', True)
-        differs = os.path.islink(full) or _host.read_bytes(path) != base64.b64decode(rec['content'])
+        differs = os.path.islink(full) or _host.read_bytes(path) != self.restore_target(path)[0]
         meta = True
         if exists and not differs:
             st = os.stat(full)
@@ -449,7 +500,12 @@ class Ledger(object):
         if os.path.isdir(full) and not os.path.islink(full):
             raise _host.FileError(path, 'is a directory now; it is not replaced by the recorded file')
         _files.check_no_linked_parent(path)
-        self.check_hand_edits(path)
+        target, merged = self.restore_target(path) if rec.get('existed') and 'link' not in rec else (None, False)
+        if merged:
+            self.module.warn('%s was changed by something else since inference.host_tuning edited it; only the '
+                             "collection's own change is taken back, the other changes are kept" % path)
+        else:
+            self.check_hand_edits(path)
         changed = False
         if rec.get('existed') and 'link' in rec:
             if not (os.path.islink(full) and os.readlink(full) == rec['link']):
@@ -458,9 +514,8 @@ class Ledger(object):
                 os.symlink(rec['link'], full)
                 changed = True
         elif rec.get('existed'):
-            original = base64.b64decode(rec['content'])
-            if os.path.islink(full) or _host.read_bytes(path) != original:
-                _files.atomic_write(self.module, path, original, rec.get('mode', 0o644))
+            if os.path.islink(full) or _host.read_bytes(path) != target:
+                _files.atomic_write(self.module, path, target, rec.get('mode', 0o644))
                 changed = True
             st = os.stat(full)
             if st.st_mode & 0o7777 != rec.get('mode', st.st_mode & 0o7777):

@@ -87,23 +87,3 @@ def merge_docker_ulimit(text, data, name, soft, hard):
     merged['default-ulimits'] = dict(ulimits)
     merged['default-ulimits'][name] = wanted
     return _formats.json_text(merged, DOCKER_DAEMON_JSON, sort_keys=False)
-
-
-def revert_docker_ulimit(data, original, name):
-    """``data`` (daemon.json as it is now) with ``default-ulimits[name]`` as in ``original``.
-
-    For a daemon.json edited by others since this collection merged its ulimit:
-    only that ulimit goes back, their edits stay.
-    """
-    reverted = dict(data)
-    ulimits = dict(reverted.get('default-ulimits') or {})
-    before = original.get('default-ulimits')
-    if isinstance(before, dict) and name in before:
-        ulimits[name] = before[name]
-    else:
-        ulimits.pop(name, None)
-    if ulimits or 'default-ulimits' in original:
-        reverted['default-ulimits'] = ulimits
-    else:
-        reverted.pop('default-ulimits', None)
-    return reverted

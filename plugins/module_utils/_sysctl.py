@@ -383,6 +383,15 @@ def config_files(own_path=None):
     return entries
 
 
+def boot_values():
+    """{key: (value, path)}: what systemd-sysctl applies at the next boot, the last file that sets a key winning."""
+    out = {}
+    for entry in config_files():
+        for key, value in parse_conf(_host.read_lenient(entry['path'], '')):
+            out[key] = (value, entry['path'])
+    return out
+
+
 def file_label(path, aliases=()):
     if aliases:
         return '%s (also read as %s)' % (path, ', '.join(aliases))

@@ -290,7 +290,7 @@ def absent(module, allocator, scope, path):
     ours = rec is not None and rec.get('owner') == OWNER
     current = _host.read_text_file(path)
     if ours:
-        desired = ledger.original_content(path)
+        desired = ledger.restore_text(path)
     elif scope == 'service':
         desired = None if current is not None and _files.header(OWNER) in current else current
     elif scope == 'env_file':

@@ -84,10 +84,12 @@ EXAMPLES = r'''
 
 RETURN = r'''
 summary:
-  description: The fleet summary - hosts, hosts_with_drift, hosts_unreachable (not audited), and the items per status.
+  description: The fleet summary - hosts, hosts_with_drift, hosts_pending_reboot, hosts_unreachable (not audited), and
+    the items per status.
   returned: unless the report cannot be written
   type: dict
-  sample: {hosts: 20, hosts_with_drift: 1, hosts_unreachable: 0, ok: 540, drift: 2, unavailable: 40}
+  sample: {hosts: 20, hosts_with_drift: 1, hosts_pending_reboot: 2, hosts_unreachable: 0, ok: 540, drift: 2,
+           pending_reboot: 2, unavailable: 40}
 html:
   description: The path of the HTML report.
   returned: unless the report cannot be written

@@ -137,7 +137,7 @@ summary:
   description: The number of items per status (every status present, V(0) where none).
   returned: success
   type: dict
-  sample: {ok: 27, drift: 2, unavailable: 1}
+  sample: {ok: 27, drift: 2, pending_reboot: 0, unavailable: 1}
 audit:
   description:
     - One item per audited setting - C(concern), C(setting), C(desired), C(actual), C(status) (V(ok), V(drift) or

@@ -21,8 +21,14 @@ description:
     and PCI (vendor C(0x19e5)) for NUMA nodes. TPUs are Google (C(0x1ae0)) PCI functions with a TPU device
     id, with their C(/dev/accelN) or C(/dev/vfio/N) device files.
   - With O(desired), compares the host with a desired profile and returns RV(audit), one item per setting
-    with status V(ok), V(drift) or V(unavailable) (the host has no such surface, or it cannot be read),
-    and RV(summary). This is the fleet drift report; nothing is changed.
+    with status V(ok), V(drift), V(pending_reboot) or V(unavailable) (the host has no such surface, or it
+    cannot be read), and RV(summary). This is the fleet drift report; nothing is changed.
+  - What the next boot applies counts as much as the runtime - for C(sysctl) the sysctl.d files in
+    systemd-sysctl's order (the tmpfiles.d line for a debugfs scheduler knob), for C(thp) the first tmpfiles.d
+    line for the THP file (else C(transparent_hugepage=) on the kernel command line). A value that is right now
+    but would be lost or changed at the next boot is V(drift), with the file that sets it in C(detail). A boot-time
+    huge page pool (C(boot) true) whose kernel parameters the collection wrote for the next boot, that the running
+    kernel was not booted with, is V(pending_reboot).
   - Never changes the host.
 author:
   - inference.host_tuning contributors (@inference-host-tuning)
@@ -232,7 +238,8 @@ kernel:
 audit:
   description:
     - One item per audited setting - C(concern) (the O(desired) key), C(setting), C(desired), C(actual),
-      C(status) (V(ok), V(drift) or V(unavailable)) and C(detail) (where it was read, or why it is unavailable).
+      C(status) (V(ok), V(drift), V(pending_reboot) or V(unavailable)) and C(detail) (where it was read, what the
+      next boot applies where that differs, or why it is unavailable).
   returned: when O(desired) or O(desired_by_kind) is given
   type: list
   elements: dict
@@ -243,7 +250,7 @@ summary:
   description: The number of audit items per status.
   returned: when O(desired) or O(desired_by_kind) is given
   type: dict
-  sample: {ok: 20, drift: 3, unavailable: 1}
+  sample: {ok: 20, drift: 3, pending_reboot: 0, unavailable: 1}
 desired:
   description: The profile audited - O(desired), or the entry of O(desired_by_kind) for RV(host_kind).
   returned: when O(desired) or O(desired_by_kind) is given
@@ -252,6 +259,7 @@ desired:
 '''
 
 import os
+import json
 import re
 import shlex
 
@@ -261,9 +269,11 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _file
 from ansible_collections.inference.host_tuning.plugins.module_utils import _accelerators
 from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
 from ansible_collections.inference.host_tuning.plugins.module_utils import _block
+from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
 from ansible_collections.inference.host_tuning.plugins.module_utils import _cpu
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
+from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
@@ -312,6 +322,35 @@ def read_sysctls(requests):
         raw = _host.read_value(loc.path)
         actual[key] = (raw, loc.path) if raw is not None else (None, '%s cannot be read' % loc.path)
     return actual
+
+
+def boot_sysctls(requests):
+    """{key: (value, file)} that the next boot applies: sysctl.d for /proc/sys keys, tmpfiles.d for the
+    debugfs scheduler knobs (how sysctl_profile persists each)."""
+    version = _host.kernel_version()
+    in_sysctl_d = _sysctl.boot_values()
+    boot = {}
+    for key in requests:
+        loc = _sysctl.locate(key, version)
+        if not loc.available:
+            continue
+        if loc.kind == 'procfs':
+            boot[key] = in_sysctl_d.get(key, (None, None))
+        else:
+            boot[key] = _host.tmpfiles_value(loc.path)
+    return boot
+
+
+def pending_kernel_parameters():
+    """The kernel parameters the collection wrote for the next boot (the ledger's record) that the running
+    kernel was not booted with."""
+    try:
+        data = json.loads(_host.read_lenient(_ledger.LEDGER_PATH, '') or '{}')
+        params = data.get('extra', {}).get('hugepages', {}).get('cmdline', {}).get('params') or []
+    except (ValueError, AttributeError):
+        return []
+    running = _bootloader.running_tokens()
+    return [t for t in params if isinstance(t, str) and t not in running]
 
 
 def read_pools(pools):
@@ -523,11 +562,13 @@ def run_audit(module, desired):
     items = []
     if desired.get('sysctl_profile') or desired.get('sysctl'):
         requests = _audit.sysctl_requests(desired)
-        items += _audit.audit_sysctl(requests, read_sysctls(requests))
+        items += _audit.audit_sysctl(requests, read_sysctls(requests), boot_sysctls(requests))
     if desired.get('thp'):
-        items += _audit.audit_thp(desired['thp'], dict((n, _hugepages.thp_current(n)) for n in _audit.THP_SETTINGS))
+        items += _audit.audit_thp(desired['thp'], dict((n, _hugepages.thp_current(n)) for n in _audit.THP_SETTINGS),
+                                  dict((n, _hugepages.thp_boot(n)) for n in _audit.THP_SETTINGS))
     if desired.get('hugepages'):
-        items += _audit.audit_hugepages(desired['hugepages'], read_pools(desired['hugepages']))
+        items += _audit.audit_hugepages(desired['hugepages'], read_pools(desired['hugepages']),
+                                        pending_kernel_parameters())
     if desired.get('governor'):
         cpus = _cpu.cpufreq_cpus()
         items += _audit.audit_governor(desired['governor'],

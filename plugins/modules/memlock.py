@@ -131,12 +131,9 @@ diff:
   elements: dict
 '''
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
-from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _limits
@@ -199,39 +196,18 @@ class Memlock(object):
 
     # -- absent --------------------------------------------------------------
     def plan_absent(self, ledger):
-        """Files to put back: (tag, ManagedFile, restore from ledger byte for byte?)."""
+        """Files to put back: (tag, ManagedFile, restore from the ledger?). A daemon.json that others edited
+        since (a runtime the NVIDIA container toolkit added) gets only our default-ulimits.memlock taken back:
+        the ledger's restore of a shared file (_ledger.restore_target)."""
         recorded = ledger.files_of(OWNER)
         plan = []
         for path, tag in PATHS:
             if path in recorded:
-                original = ledger.original_content(path)
-                if tag == 'docker':
-                    plan.append((tag, self.docker_absent(original), True))
-                else:
-                    plan.append((tag, _files.ManagedFile(path, original), True))
+                plan.append((tag, _files.ManagedFile(path, ledger.restore_text(path)), True))
             elif (_host.read_text_file(path) or '').startswith(_files.header(OWNER)):
                 # written by this module, its record lost: it did not exist before
                 plan.append((tag, _files.ManagedFile(path, None), False))
         return plan
-
-    def docker_absent(self, original):
-        """daemon.json back as recorded, or only our ulimit reverted when others edited it since."""
-        current = _host.read_text_file(DOCKER_PATH)
-        try:
-            cur_data = json.loads(current) if current and current.strip() else {}
-            orig_data = json.loads(original) if original and original.strip() else {}
-            ours = _limits.merge_docker_ulimit(original, orig_data, 'memlock', -1, -1)
-            ours_data = json.loads(ours) if ours and ours.strip() else {}
-        except ValueError:
-            return _files.ManagedFile(DOCKER_PATH, original)
-        if cur_data == ours_data or current is None:
-            return _files.ManagedFile(DOCKER_PATH, original)
-        self.module.warn('%s was edited since this module changed it; only its default-ulimits.memlock is put '
-                         'back, the other edits are kept.' % DOCKER_PATH)
-        reverted = _limits.revert_docker_ulimit(cur_data, orig_data, 'memlock')
-        if reverted == cur_data:
-            return _files.ManagedFile(DOCKER_PATH, current)
-        return _files.ManagedFile(DOCKER_PATH, _formats.json_text(reverted, DOCKER_PATH, sort_keys=False))
 
     # -- both ----------------------------------------------------------------
     def run(self):
@@ -255,7 +231,7 @@ class Memlock(object):
 
         for _tag, f, from_ledger in plan:
             if absent and f.path in ledger.files_of(OWNER):
-                if from_ledger and f.desired == ledger.original_content(f.path):
+                if from_ledger and f.desired == ledger.restore_text(f.path):
                     ledger.restore_file(f.path)
                 else:
                     f.apply(self.module)

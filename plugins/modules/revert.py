@@ -42,6 +42,13 @@ options:
       - Default - every owner in the ledger.
     type: list
     elements: str
+  exclude_owners:
+    description:
+      - Leave what these owners recorded in place (and in the ledger), such as V(service_account) to keep the service
+        user, group and home, or V(system_packages) to keep the packages the collection installed.
+    type: list
+    elements: str
+    default: []
   runtime:
     description:
       - V(best_effort) skips runtime values that cannot be written here, with a warning, and keeps them in
@@ -133,6 +140,17 @@ kept:
   sample:
     - {owner: nvidia_gpu, record: GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0,
        reason: GPU settings are restored by inference.host_tuning.nvidia_gpu with state=absent (NVML)}
+extra:
+  description:
+    - What is (or, in check mode, would be) undone beyond files and runtime values, per record - the service user,
+      group and home that M(inference.host_tuning.service_account) created (C(userdel), home removed, C(groupdel),
+      C(gpasswd --delete)) and the packages M(inference.host_tuning.system_packages) installed (removed).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {owner: service_account, record: inference, action: remove user inference (uid 998)}
+    - {owner: system_packages, record: libjemalloc2, action: remove package libjemalloc2}
 reboot_required:
   description: True when C(/proc/cmdline) still has kernel parameters this collection added (they go at the next boot).
   returned: always
@@ -154,12 +172,14 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _accounts
 from ansible_collections.inference.host_tuning.plugins.module_utils import _block
 from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+from ansible_collections.inference.host_tuning.plugins.module_utils import _packages
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 
@@ -206,9 +226,12 @@ class Revert(object):
         self.regen = None
         self.reexec_required = False
         self.changed = False
+        self.extra = []         # [{owner, record, action}]: accounts and packages the collection created
+        self.account_steps = []  # [(user, steps)]
+        self.package_plan = []
 
     def selected(self, owner):
-        return self.p['owners'] is None or owner in self.p['owners']
+        return (self.p['owners'] is None or owner in self.p['owners']) and owner not in self.p['exclude_owners']
 
     def runtime_problem(self, msg):
         """A runtime step that cannot be done here: fail (runtime=required) or warn."""
@@ -313,6 +336,10 @@ class Revert(object):
                     self.plan_swapon(bucket[key])
                 elif owner == GPU_OWNER and key == UNITS_KEY:
                     self.plan_units(owner, bucket[key])
+                elif owner == _accounts.OWNER:
+                    self.plan_account(key, bucket[key])
+                elif owner == _packages.OWNER:
+                    continue
                 elif owner == GPU_OWNER:
                     # listed in kept, not warned: playbooks/revert.yml runs nvidia_gpu state=absent for them
                     self.kept.append({'owner': owner, 'record': key, 'reason': GPU_REASON})
@@ -322,6 +349,61 @@ class Revert(object):
                                                 'state=absent' % owner})
                     self.module.warn('ledger record %s/%s is not restored by revert; run inference.host_tuning.%s '
                                      'with state=absent' % (owner, key, owner))
+
+        if self.selected(_packages.OWNER) and self.ledger.extra.get(_packages.OWNER):
+            self.plan_packages(self.ledger.extra[_packages.OWNER])
+
+    def keep_record(self, owner, key, why):
+        self.kept.append({'owner': owner, 'record': key, 'reason': why})
+        self.module.warn('%s record %s is kept in the ledger: %s' % (owner, key, why))
+
+    def plan_account(self, user, rec):
+        """The user, group and home the collection created for ``user`` (service_account), removed."""
+        try:
+            steps = _accounts.plan_restore(user, rec)
+        except _accounts.AccountError as e:
+            self.keep_record(_accounts.OWNER, user, str(e))
+            return
+        self.account_steps.append((user, steps))
+        for step in steps:
+            self.extra.append({'owner': _accounts.OWNER, 'record': user, 'action': step.text})
+        self.changed = self.changed or bool(steps)
+
+    def plan_packages(self, records):
+        """The packages the collection installed (system_packages), removed."""
+        try:
+            self.package_plan = _packages.plan_restore(self.module, records)
+        except _packages.PackageError as e:
+            for key in sorted(records):
+                self.keep_record(_packages.OWNER, key, str(e))
+            return
+        for pkg, action in self.package_plan:
+            self.extra.append({'owner': _packages.OWNER, 'record': pkg,
+                               'action': 'remove package %s' % pkg if action == 'remove' else 'forget (not installed)'})
+            self.changed = True
+
+    def apply_extra(self):
+        def run(argv):
+            rc, out, err = self.module.run_command(argv, environ_update={'LC_ALL': 'C'})
+            self.commands.append(argv)
+            if rc != 0:
+                raise _accounts.AccountError('%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out).strip()))
+        for user, steps in self.account_steps:
+            try:
+                _accounts.restore(self.ledger, user, steps, run)
+            except (_accounts.AccountError, OSError) as e:
+                self.ledger.save()
+                self.module.fail_json(msg='Stopped: restoring the service account %s: %s; what was restored before '
+                                          'is done, the record stays in the ledger' % (user, e), **self.report())
+        if self.package_plan:
+            try:
+                argv = _packages.restore(self.module, self.ledger, self.package_plan)
+            except _packages.PackageError as e:
+                self.ledger.save()
+                self.module.fail_json(msg='Stopped: removing the packages the collection installed: %s; the records '
+                                          'stay in the ledger' % e, **self.report())
+            if argv:
+                self.commands.append(argv)
 
     def plan_cmdline(self, rec):
         params = list((rec or {}).get('params') or [])
@@ -435,6 +517,8 @@ class Revert(object):
         self.apply_swapon()
         self.apply_units()
         ledger.save()
+        self.apply_extra()
+        ledger.save()
 
     def apply_runtime(self):
         for entry in self.runtime:
@@ -513,6 +597,7 @@ class Revert(object):
             commands=[' '.join([os.path.basename(c[0])] + list(c[1:])) for c in self.commands],
             swapped_on=self.swapped_on if not self.check else [r['name'] for r in self.to_on or []],
             kept=self.kept,
+            extra=self.extra,
             reboot_required=any(t in running for t in self.cmdline_params),
             reexec_required=self.reexec_required,
         )
@@ -525,11 +610,13 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             owners=dict(type='list', elements='str'),
+            exclude_owners=dict(type='list', elements='str', default=[]),
             runtime=dict(type='str', default='best_effort', choices=['best_effort', 'required']),
         ),
         supports_check_mode=True,
     )
-    unknown = [o for o in module.params['owners'] or [] if o not in _ledger.ALLOWED]
+    unknown = [o for o in (module.params['owners'] or []) + module.params['exclude_owners']
+               if o not in _ledger.ALLOWED]
     if unknown:
         module.fail_json(msg='Nothing was changed: owners: %s %s not an owner of this collection; use %s'
                              % (', '.join(repr(o) for o in unknown), 'is' if len(unknown) == 1 else 'are',

@@ -355,7 +355,7 @@ class Swap(object):
         from_ledger = _swap.FSTAB in ledger.files_of(OWNER)
         current = _host.read_text_file(_swap.FSTAB)
         if from_ledger:
-            fstab = _files.ManagedFile(_swap.FSTAB, ledger.original_content(_swap.FSTAB))
+            fstab = _files.ManagedFile(_swap.FSTAB, ledger.restore_text(_swap.FSTAB))
             restored = _swap.uncomment_ours(current)[1]
         elif current is not None:
             desired, restored = _swap.uncomment_ours(current)

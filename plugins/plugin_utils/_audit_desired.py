@@ -19,6 +19,8 @@ import os
 
 import yaml
 
+from ansible.module_utils.common.validation import check_type_dict, check_type_list
+
 from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
 
 KINDS = ('nvidia', 'ascend', 'tpu', 'none')
@@ -131,11 +133,19 @@ def _int(values, name):
 
 
 def _typed(values, name, kind):
+    """The role variable as its argument spec's type converts it: the roles' validation (ansible-core's
+    check_type_dict / check_type_list) accepts "key=value" strings as dictionaries and "a,b" strings as
+    lists, so the audit takes exactly what site.yml takes, and refuses exactly what it refuses."""
     value = values[name]
     if value is None:
         return kind()
+    try:
+        value = check_type_dict(value) if kind is dict else check_type_list(value)
+    except TypeError:
+        value = None
     if not isinstance(value, kind):
-        raise DesiredError('%s must be a %s, not %r' % (name, 'dictionary' if kind is dict else 'list', value))
+        raise DesiredError('%s must be a %s, not %r' % (name, 'dictionary' if kind is dict else 'list',
+                                                        values[name]))
     return value
 
 

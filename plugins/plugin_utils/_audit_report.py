@@ -16,9 +16,9 @@ import tempfile
 
 from html import escape as _escape
 
-STATUSES = ('ok', 'drift', 'unavailable')
+STATUSES = ('ok', 'drift', 'pending_reboot', 'unavailable')
 #: Within a concern: what needs attention first.
-STATUS_ORDER = {'drift': 0, 'unavailable': 1, 'ok': 2}
+STATUS_ORDER = {'drift': 0, 'pending_reboot': 1, 'unavailable': 2, 'ok': 3}
 
 
 def host_entry(result):
@@ -48,14 +48,15 @@ def fleet(results, generated):
     audited = [h for h in hosts.values() if not h.get('unreachable')]
     summary = {'hosts': len(hosts),
                'hosts_with_drift': len([h for h in audited if h['summary']['drift'] > 0]),
+               'hosts_pending_reboot': len([h for h in audited if h['summary']['pending_reboot'] > 0]),
                'hosts_unreachable': len(hosts) - len(audited)}
     for status in STATUSES:
         summary[status] = sum(h['summary'][status] for h in audited)
     return {'generated': generated, 'summary': summary, 'hosts': hosts}
 
 
-def drift_settings(entry):
-    return [i['setting'] for i in entry['audit'] if i.get('status') == 'drift']
+def drift_settings(entry, status='drift'):
+    return [i['setting'] for i in entry['audit'] if i.get('status') == status]
 
 
 def host_line(name, entry):
@@ -63,16 +64,20 @@ def host_line(name, entry):
     if entry.get('unreachable'):
         return '%s: NOT AUDITED (%s)' % (name, entry.get('reason'))
     s = entry['summary']
-    line = '%s (%s): %d ok, %d drift, %d unavailable' % (name, entry['kind'], s['ok'], s['drift'], s['unavailable'])
+    line = '%s (%s): %d ok, %d drift, %d pending reboot, %d unavailable' % (
+        name, entry['kind'], s['ok'], s['drift'], s['pending_reboot'], s['unavailable'])
     if s['drift']:
         line += ' - drift: ' + ', '.join(drift_settings(entry))
+    if s['pending_reboot']:
+        line += ' - pending reboot: ' + ', '.join(drift_settings(entry, 'pending_reboot'))
     return line
 
 
 def summary_line(report):
     s = report['summary']
-    return ('Fleet audit: %d host(s), %d ok, %d drift (%d host(s)), %d unavailable, %d not audited'
-            % (s['hosts'], s['ok'], s['drift'], s['hosts_with_drift'], s['unavailable'], s['hosts_unreachable']))
+    return ('Fleet audit: %d host(s), %d ok, %d drift (%d host(s)), %d pending reboot (%d host(s)), %d unavailable, '
+            '%d not audited' % (s['hosts'], s['ok'], s['drift'], s['hosts_with_drift'], s['pending_reboot'],
+                                s['hosts_pending_reboot'], s['unavailable'], s['hosts_unreachable']))
 
 
 def to_json(report):
@@ -106,6 +111,7 @@ _STYLE = '''
   .ok { background: #d8f3dc; color: #1b5e20; }
   .drift { background: #ffd6d6; color: #a00000; }
   .unavailable { background: #ececec; color: #555; }
+  .pending_reboot { background: #fff1c2; color: #7a5200; }
   .unreachable { background: #4a4a4a; color: #fff; }
   tr.drift td { background: #fff3f3; }
   .muted { color: #777; }
@@ -124,27 +130,33 @@ def to_html(report):
            '<style>%s</style>' % _STYLE, '</head>', '<body>',
            '<h1>Inference host tuning - fleet audit</h1>',
            '<p class="muted">Generated %s by playbooks/audit.yml. Desired values come from the same variables the '
-           'roles use; <span class="badge ok">ok</span> matches, <span class="badge drift">drift</span> differs, '
+           'roles use; <span class="badge ok">ok</span> matches now and after a reboot, <span class="badge drift">drift</span> '
+           'differs now or would differ after a reboot (what the persisted files apply), <span class="badge '
+           'pending_reboot">pending_reboot</span> comes only with the next boot (kernel parameters written for it), '
            '<span class="badge unavailable">unavailable</span> cannot be read or does not exist on that host.</p>'
            % _e(report['generated']),
            '<div class="cards">',
            '  <div class="card"><b>%d</b>hosts</div>' % s['hosts'],
            '  <div class="card ok"><b>%d</b>ok</div>' % s['ok'],
            '  <div class="card drift"><b>%d</b>drift on %d host(s)</div>' % (s['drift'], s['hosts_with_drift']),
+           '  <div class="card pending_reboot"><b>%d</b>pending reboot on %d host(s)</div>'
+           % (s['pending_reboot'], s['hosts_pending_reboot']),
            '  <div class="card unavailable"><b>%d</b>unavailable</div>' % s['unavailable']]
     if s['hosts_unreachable']:
         out.append('  <div class="card unreachable"><b>%d</b>not audited</div>' % s['hosts_unreachable'])
     out += ['</div>', '<h2>Hosts</h2>', '<table>',
-            '<tr><th>host</th><th>kind</th><th>status</th><th>ok</th><th>drift</th><th>unavailable</th>'
-            '<th>settings in drift</th></tr>']
+            '<tr><th>host</th><th>kind</th><th>status</th><th>ok</th><th>drift</th><th>pending reboot</th>'
+            '<th>unavailable</th><th>settings in drift</th></tr>']
     for n, (name, r) in enumerate(hosts, 1):
-        status = 'unreachable' if r.get('unreachable') else ('drift' if r['summary']['drift'] else 'ok')
+        status = 'unreachable' if r.get('unreachable') else (
+            'drift' if r['summary']['drift'] else 'pending_reboot' if r['summary']['pending_reboot'] else 'ok')
         out.append('<tr class="%s"><td><a href="#host-%d">%s</a></td><td>%s</td>'
-                   '<td><span class="badge %s">%s</span></td><td>%d</td><td>%d</td><td>%d</td><td class="v">%s</td></tr>'
+                   '<td><span class="badge %s">%s</span></td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>'
+                   '<td class="v">%s</td></tr>'
                    % (status, n, _e(name), _e(r['kind']), status,
                       'not audited' if status == 'unreachable' else status,
-                      r['summary']['ok'], r['summary']['drift'], r['summary']['unavailable'],
-                      _e(', '.join(drift_settings(r)))))
+                      r['summary']['ok'], r['summary']['drift'], r['summary']['pending_reboot'],
+                      r['summary']['unavailable'], _e(', '.join(drift_settings(r)))))
     out.append('</table>')
     for n, (name, r) in enumerate(hosts, 1):
         kernel = ', kernel %s' % _e(r['kernel']) if r.get('kernel') else ''

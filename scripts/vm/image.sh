@@ -69,6 +69,37 @@ SSHD
   mkdir -p "$root/etc/systemd/journald.conf.d"
   printf '[Journal]\nStorage=volatile\n' >"$root/etc/systemd/journald.conf.d/10-iht-vm.conf"
 
+  # The stand-in boot loader's install step (as update-grub is run by a kernel or GRUB package):
+  # at each shutdown the kernel parameters the collection keeps in its default cmdline file go to
+  # the boot disk, where boot-loop.sh reads them for the next boot (gone when the file is gone).
+  mkdir -p "$root/usr/local/sbin"
+  cat >"$root/usr/local/sbin/iht-bootloader-sync" <<'SYNC'
+#!/bin/sh
+set -e
+if [ -f /etc/inference-host-tuning/cmdline ]; then
+  cp -f /etc/inference-host-tuning/cmdline /boot/iht/cmdline.new
+  mv -f /boot/iht/cmdline.new /boot/iht/cmdline
+else
+  rm -f /boot/iht/cmdline
+fi
+sync
+SYNC
+  chmod 0755 "$root/usr/local/sbin/iht-bootloader-sync"
+  cat >"$root/etc/systemd/system/iht-bootloader.service" <<'UNIT'
+[Unit]
+Description=Stand-in boot loader: /etc/inference-host-tuning/cmdline to the boot disk at shutdown
+RequiresMountsFor=/boot/iht
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/usr/local/sbin/iht-bootloader-sync
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  chroot "$root" systemctl enable -q iht-bootloader.service
   chroot "$root" systemctl enable -q systemd-networkd.service
   # Nothing that competes for the emulated CPUs or waits at boot.
   chroot "$root" systemctl mask -q apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer \

@@ -14,6 +14,7 @@ __metaclass__ = type
 import json
 import os
 import subprocess
+import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -23,6 +24,31 @@ def playbook(name, *extra):
     return subprocess.run(
         ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], os.path.join(REPO, 'playbooks', name)]
         + list(extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+
+
+NS = 'inference.host_tuning.'
+
+
+def modules_ran(path, *extra, **kwargs):
+    """Run the playbook at ``path`` (or playbooks/NAME) with ``extra``: {host: [the collection's modules that ran,
+    in order, detection left out]} (with ``everything=True``: every module, full names), from the change_report
+    callback's JSON of that run (its own directory). The run must succeed."""
+    if not os.path.isabs(path):
+        path = os.path.join(REPO, 'playbooks', path)
+    reports = tempfile.mkdtemp(prefix='iht-modules-')
+    env = dict(os.environ, INFERENCE_CHANGE_REPORT_DIR=reports, ANSIBLE_NOCOLOR='1')
+    result = subprocess.run(['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], path] + list(extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env,
+                            check=False)
+    assert result.returncode == 0, result.stdout[-4000:]
+    name = os.path.splitext(os.path.basename(path))[0]
+    with open(os.path.join(reports, '%s-%s.json' % (name, 'check' if '--check' in extra else 'run'))) as f:
+        data = json.load(f)
+    if kwargs.get('everything'):
+        return dict((host, entry['modules']) for host, entry in data.items())
+    return dict((host, [m[len(NS):] for m in entry['modules']
+                        if m.startswith(NS) and m != NS + 'inference_host_info'])
+                for host, entry in data.items())
 
 
 def report(kind):

@@ -12,8 +12,11 @@ import json
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'tests', 'molecule'))
 from iht_verify import environ as _environ, playbook as _playbook, report as _report, proc as _proc  # noqa: E402 pylint: disable=wrong-import-position
+from iht_verify import modules_ran as _modules_ran  # noqa: E402 pylint: disable=wrong-import-position
 
 UNIT_FILE = '/etc/systemd/system/vllm.service'
 NUMA_DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-numa.conf'
@@ -108,6 +111,17 @@ def test_unhealthy_npu_stops_the_play_naming_it(host):
         assert 'WARNING: 1 Ascend NPU(s)' in allowed.stdout and 'NPU 5' in allowed.stdout
     finally:
         host.check_output('rm -f %s' % UNHEALTHY)
+
+
+@pytest.mark.parametrize('mode', ['check', 'run'])
+def test_ascend_tags_select_only_their_tasks(host, mode):
+    """--tags ascend and --tags health: detection and the ascend role's own tasks, nothing of base or the service."""
+    extra = ['--check'] if mode == 'check' else []
+    for tag, expect in (('ascend', ['inference.host_tuning.inference_host_info']), ('health', ['inference.host_tuning.inference_host_info'])):
+        ran = _modules_ran('site.yml', '--tags', tag, *extra, everything=True)['iht-ascend-debian12']
+        ours = [m for m in ran if m.startswith('inference.host_tuning.')]
+        assert ours == expect, (tag, mode, ran)
+        assert 'ansible.builtin.command' in ran, (tag, mode, ran)   # the npu-smi health gate
 
 
 def test_audit_report(host, tmp_path):

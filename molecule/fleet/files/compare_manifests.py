@@ -10,10 +10,10 @@ import re
 import sys
 
 # useradd/userdel keep a backup of the previous passwd/group/shadow (the files themselves are
-# compared); the service user's home (/var/lib/inference, where a model cache may live) is kept on
-# purpose; the fake driver's state file is rewritten by every NVML set call, so the GPU settings
+# compared, and the service user's home must be gone: revert.yml removes what the collection
+# created); the fake driver's state file is rewritten by every NVML set call, so the GPU settings
 # are compared by value in verify.yml instead.
-EXEMPT = re.compile(r'^(/etc/(passwd|group|shadow|gshadow)-|/var/lib/inference(/.*)?|/var/lib/fake-nvml/state\.json)$')
+EXEMPT = re.compile(r'^(/etc/(passwd|group|shadow|gshadow)-|/var/lib/fake-nvml/state\.json)\Z')
 
 
 def main():

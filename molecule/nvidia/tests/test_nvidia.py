@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -22,6 +23,9 @@ UNIT_FILE = '/etc/systemd/system/' + UNIT
 PROGRAM = '/usr/local/libexec/inference-host-tuning/nvidia-apply'
 EXCLUSIVE_PROCESS = 3  # NVML_COMPUTEMODE_EXCLUSIVE_PROCESS
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+sys.path.insert(0, os.path.join(SCENARIO, '..', '..', 'tests', 'molecule'))
+from iht_verify import modules_ran as _modules_ran  # noqa: E402 pylint: disable=wrong-import-position
 
 
 def _report(kind):
@@ -58,6 +62,16 @@ def test_check_mode_predicted_exactly_the_real_changes(host):
     assert 'Apply the GPU settings through NVML, keep them across reboots, write the GPU NUMA map' in changed
     assert sorted(check[name]['changed']) == sorted(run[name]['changed'])
     assert not run[name]['failed'] and not check[name]['failed']
+
+
+@pytest.mark.parametrize('mode', ['check', 'run'])
+def test_nvidia_tags_select_only_their_tasks(host, mode):
+    """--tags nvidia: detection and the nvidia role's own tasks, nothing of base or the service."""
+    extra = ['--check'] if mode == 'check' else []
+    for tag, expect in (('nvidia', ['inference.host_tuning.inference_host_info', 'inference.host_tuning.nvidia_gpu']),):
+        ran = _modules_ran('site.yml', '--tags', tag, *extra, everything=True)['iht-nvidia-debian12']
+        ours = [m for m in ran if m.startswith('inference.host_tuning.')]
+        assert ours == expect, (tag, mode, ran)
 
 
 def test_gpus_configured(host):

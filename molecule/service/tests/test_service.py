@@ -107,6 +107,21 @@ def test_allocator_is_mapped_into_the_process(host):
     assert _svc(host)[3] in maps
 
 
+def test_allocator_package_installed_by_the_role_and_recorded(host):
+    """The test image ships no allocator: the role installed its package, and the ledger records it (and the
+    account it created) so that revert.yml removes them."""
+    package = {'libjemalloc.so.2': ['libjemalloc2'],
+               'libtcmalloc_minimal.so.4': ['libtcmalloc-minimal4', 'libtcmalloc-minimal4t64']}[_svc(host)[3]]
+    installed = [p for p in package
+                 if host.run("dpkg-query -W -f '${db:Status-Status}' %s" % p).stdout == 'installed']
+    assert len(installed) == 1, package
+    ledger = json.loads(host.check_output('cat /var/lib/inference_host_tuning/ledger.json'))
+    assert installed[0] in ledger['extra']['system_packages']
+    account = ledger['extra']['service_account'][SERVICE_USER]
+    assert account['user'] == SERVICE_USER and account['home'] == '/var/lib/inference'
+    assert host.user(SERVICE_USER).uid == account['uid']
+
+
 def test_environment_of_the_process(host):
     raw = _proc(host, _pid(host), 'environ')
     env = dict(item.split('=', 1) for item in raw.split('\0') if '=' in item)

@@ -12,8 +12,11 @@ import json
 import os
 import sys
 
+import pytest
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'tests', 'molecule'))
 from iht_verify import environ as _environ, playbook as _playbook, report as _report, proc as _proc  # noqa: E402 pylint: disable=wrong-import-position
+from iht_verify import modules_ran as _modules_ran  # noqa: E402 pylint: disable=wrong-import-position
 
 UNIT_FILE = '/etc/systemd/system/vllm.service'
 NUMA_DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-numa.conf'
@@ -73,6 +76,17 @@ def test_numa_dropin_pins_to_the_tpus_node(host):
     dropin = host.file(NUMA_DROPIN).content_string
     assert 'NUMAPolicy=bind' in dropin and 'NUMAMask=0' in dropin, dropin
     assert 'bind:0' in _proc(host, 'numa_maps')
+
+
+@pytest.mark.parametrize('mode', ['check', 'run'])
+def test_tpu_tags_select_only_their_tasks(host, mode):
+    """--tags tpu: detection and the tpu role's own tasks, nothing of base or the service."""
+    extra = ['--check'] if mode == 'check' else []
+    for tag, expect in (('tpu', ['inference.host_tuning.inference_host_info']),):
+        ran = _modules_ran('site.yml', '--tags', tag, *extra, everything=True)['iht-tpu-debian13']
+        ours = [m for m in ran if m.startswith('inference.host_tuning.')]
+        assert ours == expect, (tag, mode, ran)
+        assert 'ansible.builtin.assert' in ran, (tag, mode, ran)   # the TPUs are there
 
 
 def test_revert_restores_everything_and_is_idempotent(host):

@@ -89,7 +89,7 @@ def test_host_audit_resolves_the_variables_into_one_call(executed):
     assert nvidia['gpu'] == {'persistence_mode': True, 'power_limit': 500}
     assert 'gpu' not in args['desired_by_kind']['none']
     assert result['kind'] == 'nvidia' and result['kernel'] == '6.1.0-27-amd64'
-    assert result['summary'] == {'ok': 0, 'drift': 1, 'unavailable': 0}
+    assert result['summary'] == {'ok': 0, 'drift': 1, 'pending_reboot': 0, 'unavailable': 0}
     assert result['audit'] == INFO['audit'] and result['changed'] is False and not result.get('failed')
 
 
@@ -105,7 +105,7 @@ def test_host_audit_options_win_over_variables(executed):
 
 @pytest.mark.parametrize('extra, message', [
     ({'inference_accelerator_kind': 'gpu'}, "inference_accelerator_kind is 'gpu'; use auto, nvidia, ascend, tpu, none"),
-    ({'base_sysctl_settings': 'vm.swappiness=0'}, 'base_sysctl_settings must be a dictionary'),
+    ({'base_sysctl_settings': [0]}, 'base_sysctl_settings must be a dictionary'),
     ({'kind': 'gpu'}, "kind is 'gpu'; use auto, nvidia"),
     ({'nvidia_power_limit': trust_as_template('{{ undefined_watts }}')}, 'nvidia_power_limit cannot be resolved'),
 ])
@@ -148,11 +148,12 @@ def test_audit_report_writes_both_files(tmp_path):
         report = json.load(f)
     assert sorted(report['hosts']) == ['gpu-01', 'gpu-02', 'npu-01']
     assert report['hosts']['npu-01']['unreachable'] is True
-    assert report['summary'] == result['summary'] == {'hosts': 3, 'hosts_with_drift': 1, 'hosts_unreachable': 1,
-                                                      'ok': 6, 'drift': 2, 'unavailable': 0}
+    assert report['summary'] == result['summary'] == {'hosts': 3, 'hosts_with_drift': 1, 'hosts_pending_reboot': 0,
+                                                      'hosts_unreachable': 1, 'ok': 6, 'drift': 2,
+                                                      'pending_reboot': 0, 'unavailable': 0}
     with open(os.path.join(dest, 'fleet-audit.html')) as f:
         assert 'gpu-02' in f.read()
-    assert 'gpu-02 (nvidia): 3 ok, 2 drift, 0 unavailable - drift: k0, k1' in result['msg']
+    assert 'gpu-02 (nvidia): 3 ok, 2 drift, 0 pending reboot, 0 unavailable - drift: k0, k1' in result['msg']
     assert 'HTML report: %s/fleet-audit.html' % dest in result['msg']
 
 

@@ -31,7 +31,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _allo
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import (
     allocator_preload, cpu_governor, hugepages, io_scheduler, kubelet_config, memlock, numa_bind, nvidia_gpu,
-    revert, service_health, service_unit, swap, sysctl_profile)
+    revert, service_account, service_health, service_unit, swap, sysctl_profile, system_packages)
 from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import fake_nvml, fake_nvml_lib  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.test_service_unit import settings, words as unit_words
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import ModuleFail, run_module
@@ -55,7 +55,7 @@ LATIN1 = b'# caf\xe9 au lait\n'
 
 MODULES = dict((m.__name__.rsplit('.', 1)[-1], m) for m in (
     allocator_preload, cpu_governor, hugepages, io_scheduler, kubelet_config, memlock, numa_bind, nvidia_gpu,
-    revert, service_health, service_unit, swap, sysctl_profile))
+    revert, service_account, service_health, service_unit, swap, sysctl_profile, system_packages))
 
 #: A valid call of each module; a row's args are laid over it (None removes an option).
 BASE = {
@@ -72,6 +72,8 @@ BASE = {
     'kubelet_config': {},
     'service_health': {'unit': 'vllm.service', 'url': 'http://127.0.0.1:8000/health', 'retries': 1},
     'revert': {},
+    'service_account': {'user': 'inference'},
+    'system_packages': {'names': ['numactl']},
 }
 
 # Phrases of the messages, so the table reads as input -> what the operator is told.
@@ -888,6 +890,39 @@ for variable, module, option, valid, extra in STRICT:
             CASES.append(C('%s: %s (every class)' % (label, name), module, args, [option],
                            xfail=STRICT_DEFECTS.get((module, option, name))))
 
+# service_account (inference_service_user / _group / _home / _user_groups) and system_packages: every class
+# of control character and separator, and the values that name the base system or leave the allowed places.
+for name, ch in (('newline', NL), ('CR', CR), ('NUL', NUL), ('tab', TAB), ('ESC', ESC), ('DEL', DEL),
+                 ('U+2028', LS), ('U+2029', PS), ('U+0085', NEL), (':', ':'), (',', ',')):
+    for label, module, option, value in (
+            ('inference_service_user', 'service_account', 'user', 'svc%sroot'),
+            ('inference_service_group', 'service_account', 'group', 'svc%sroot'),
+            ('inference_service_home', 'service_account', 'home', '/var/lib/x%s/y'),
+            ('inference_service_user_groups', 'service_account', 'groups', ['video%sroot']),
+            ('(comment)', 'service_account', 'comment', 'a%sb'),
+            ('(names)', 'system_packages', 'names', ['numactl%sreboot'])):
+        value = [v % ch for v in value] if isinstance(value, list) else value % ch
+        if option == 'home' and ch in (',',):
+            continue
+        CASES.append(C('%s->%s.%s: %s' % (label, module, option, name), module, {option: value}, [option]))
+CASES += [
+    C('inference_service_user->service_account.user: root', 'service_account', {'user': 'root'}, ['user', 'root']),
+    C('inference_service_group->service_account.group: sudo', 'service_account', {'group': 'sudo'},
+      ['group', 'sudo']),
+    C('inference_service_home->service_account.home: /etc', 'service_account', {'home': '/etc/x'}, ['home']),
+    C('inference_service_home->service_account.home: a prefix itself', 'service_account', {'home': '/var/lib'},
+      ['home']),
+    C('inference_service_home->service_account.home: .. traversal', 'service_account',
+      {'home': '/var/lib/../../root'}, ['home']),
+    C('inference_service_user_groups->service_account.groups: root', 'service_account', {'groups': ['root']},
+      ['groups']),
+    C('service_account: home is a symlink', 'service_account', {'home': '/var/lib/inference'},
+      ['home', 'symbolic link'], setup=symlink('/var/lib/inference', '/etc/shadow')),
+    C('system_packages.names: an option', 'system_packages', {'names': ['-o=APT::x']}, ['names']),
+    C('system_packages.names: a path', 'system_packages', {'names': ['../x.deb']}, ['names']),
+    C('revert.exclude_owners: unknown owner', 'revert', {'exclude_owners': ['evil']}, ['owners', 'evil']),
+]
+
 # Tampered or malformed ledgers: each against a module that loads it and against revert.
 TAMPERED = [
     ('a JSON list', ledger([]), ['JSON object']),
@@ -915,6 +950,12 @@ TAMPERED = [
     ('created_dirs outside the owner', ledger(record(SYSCTL_FILE, created_dirs=['/etc'])), ['created_dirs']),
     ('dirs naming /etc', ledger({'version': 1, 'dirs': ['/etc']}), ['/etc']),
     ('extra of an unknown owner', ledger({'version': 1, 'extra': {'evil': {}}}), ['evil']),
+    ('a service account record naming root',
+     ledger({'version': 1, 'extra': {'service_account': {'root': {'user': 'root', 'uid': 0}}}}), ['service_account']),
+    ('a service account home of /etc',
+     ledger({'version': 1, 'extra': {'service_account': {'svc': {'home': '/etc'}}}}), ['service_account', 'home']),
+    ('a package record with an option as name',
+     ledger({'version': 1, 'extra': {'system_packages': {'--purge': {'manager': 'apt'}}}}), ['system_packages']),
     ('a group-writable ledger', ledger(GOOD_LEDGER, mode=0o620), ['writable by group or others', 'chmod']),
     ('a world-writable ledger', ledger(GOOD_LEDGER, mode=0o606), ['writable by group or others', 'chmod']),
     ('a world-writable state directory', ledger(GOOD_LEDGER, dir_mode=0o777), ['writable by group or others']),

@@ -6,6 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
 import pytest
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
@@ -155,29 +157,81 @@ def _statuses(result):
     return [(i['setting'], i['status']) for i in result['audit']]
 
 
+def persisted(key, value, name='90-inference-host-tuning.conf'):
+    """The value in a sysctl.d file (what the next boot applies)."""
+    return lambda h: h.write('/etc/sysctl.d/' + name, '%s = %s\n' % (key, value))
+
+
+def sysctl_now_and_at_boot(key, value):
+    return lambda h: (h.sysctl(key, value), persisted(key, value)(h))
+
+
+def thp_at_boot(lines, name='90-inference-host-tuning-hugepages.conf'):
+    return lambda h: h.write('/etc/tmpfiles.d/' + name, ''.join(
+        'w /sys/kernel/mm/transparent_hugepage/%s - - - - %s\n' % kv for kv in lines))
+
+
+def ledger_cmdline(params):
+    return lambda h: h.write('/var/lib/inference_host_tuning/ledger.json', json.dumps(
+        {'version': 1, 'extra': {'hugepages': {'cmdline': {'params': params, 'method': 'file'}}}}), mode=0o600)
+
+
 AUDIT_CASES = [
     # (id, desired, setup(host), expected [(setting, status)])
     ('sysctl-drift', {'sysctl': {'vm.swappiness': 1}}, None, [('vm.swappiness', 'drift')]),
-    ('sysctl-ok', {'sysctl': {'vm.swappiness': 1}}, lambda h: h.sysctl('vm.swappiness', 1),
+    ('sysctl-ok', {'sysctl': {'vm.swappiness': 1}}, sysctl_now_and_at_boot('vm.swappiness', 1),
      [('vm.swappiness', 'ok')]),
+    # right now but not persisted, or persisted but overridden by a file read later: lost at the next boot
+    ('sysctl-not-persisted', {'sysctl': {'vm.swappiness': 1}}, lambda h: h.sysctl('vm.swappiness', 1),
+     [('vm.swappiness', 'drift')]),
+    ('sysctl-persisted-edited', {'sysctl': {'vm.swappiness': 1}},
+     lambda h: (h.sysctl('vm.swappiness', 1), persisted('vm.swappiness', 10)(h)), [('vm.swappiness', 'drift')]),
+    ('sysctl-overridden-at-boot', {'sysctl': {'vm.swappiness': 1}},
+     lambda h: (sysctl_now_and_at_boot('vm.swappiness', 1)(h), persisted('vm.swappiness', 60, '99-sysctl.conf')(h)),
+     [('vm.swappiness', 'drift')]),
+    ('sysctl-persisted-not-applied', {'sysctl': {'vm.swappiness': 1}}, persisted('vm.swappiness', 1),
+     [('vm.swappiness', 'drift')]),
     ('sysctl-raise-only-above', {'sysctl': {'vm.max_map_count': '>1048576'}},
-     lambda h: h.sysctl('vm.max_map_count', 2097152), [('vm.max_map_count', 'ok')]),
+     sysctl_now_and_at_boot('vm.max_map_count', 2097152), [('vm.max_map_count', 'ok')]),
+    ('sysctl-raise-only-boot-below', {'sysctl': {'vm.max_map_count': '>1048576'}},
+     lambda h: (h.sysctl('vm.max_map_count', 2097152), persisted('vm.max_map_count', 65530)(h)),
+     [('vm.max_map_count', 'drift')]),
     ('sysctl-raise-only-below', {'sysctl': {'vm.max_map_count': '>1048576'}}, None,
      [('vm.max_map_count', 'drift')]),
     ('sysctl-missing', {'sysctl': {'net.ipv4.tcp_fastopen': 3}}, None, [('net.ipv4.tcp_fastopen', 'unavailable')]),
-    ('sysctl-tabs', {'sysctl': {'net.ipv4.ip_local_port_range': '32768 60999'}}, None,
-     [('net.ipv4.ip_local_port_range', 'ok')]),
-    ('sched-debugfs', {'sysctl': {'kernel.sched_migration_cost_ns': 500000}}, None,
+    ('sysctl-tabs', {'sysctl': {'net.ipv4.ip_local_port_range': '32768 60999'}},
+     persisted('net.ipv4.ip_local_port_range', '32768\t60999'), [('net.ipv4.ip_local_port_range', 'ok')]),
+    # debugfs knobs are persisted by a tmpfiles.d line, as sysctl_profile writes it
+    ('sched-debugfs', {'sysctl': {'kernel.sched_migration_cost_ns': 500000}},
+     lambda h: h.write('/etc/tmpfiles.d/90-inference-host-tuning-sched.conf',
+                       'w /sys/kernel/debug/sched/migration_cost_ns - - - - 500000\n'),
      [('kernel.sched_migration_cost_ns', 'ok')]),
+    ('sched-debugfs-not-persisted', {'sysctl': {'kernel.sched_migration_cost_ns': 500000}}, None,
+     [('kernel.sched_migration_cost_ns', 'drift')]),
     ('sched-debugfs-missing', {'sysctl': {'kernel.sched_migration_cost_ns': 500000}},
      lambda h: h.remove('/sys/kernel/debug/sched/migration_cost_ns'), [('kernel.sched_migration_cost_ns', 'unavailable')]),
-    ('thp', {'thp': {'enabled': 'madvise', 'defrag': 'madvise'}}, None, [('enabled', 'drift'), ('defrag', 'ok')]),
+    ('thp', {'thp': {'enabled': 'madvise', 'defrag': 'madvise'}},
+     thp_at_boot([('enabled', 'madvise'), ('defrag', 'madvise')]), [('enabled', 'drift'), ('defrag', 'ok')]),
+    ('thp-not-persisted', {'thp': {'defrag': 'madvise'}}, None, [('defrag', 'drift')]),
+    ('thp-tmpfiles-edited', {'thp': {'defrag': 'madvise'}}, thp_at_boot([('defrag', 'always')]), [('defrag', 'drift')]),
+    # an earlier file name wins in tmpfiles.d
+    ('thp-tmpfiles-shadowed', {'thp': {'defrag': 'madvise'}},
+     lambda h: (thp_at_boot([('defrag', 'madvise')])(h), thp_at_boot([('defrag', 'never')], '10-vendor.conf')(h)),
+     [('defrag', 'drift')]),
+    ('thp-kernel-parameter', {'thp': {'enabled': 'always'}},
+     lambda h: h.write('/proc/cmdline', 'root=/dev/sda1 transparent_hugepage=always\n'), [('enabled', 'ok')]),
     ('thp-missing', {'thp': {'enabled': 'never'}},
      lambda h: h.remove('/sys/kernel/mm/transparent_hugepage/enabled'), [('enabled', 'unavailable')]),
     ('hugepages', {'hugepages': [{'size': '2M', 'count': 512, 'node': 0}, {'size': '2M', 'count': 0, 'node': 1},
                                  {'size': '1G', 'count': 4}, {'size': '2M', 'count': 1, 'node': 7}]},
      lambda h: h.write('/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages', '512\n'),
      [('2M node0', 'ok'), ('2M node1', 'ok'), ('1G total', 'drift'), ('2M node7', 'unavailable')]),
+    # a boot pool whose kernel parameters are written for the next boot: only a reboot brings it
+    ('hugepages-boot-pending', {'hugepages': [{'size': '1G', 'count': 4, 'boot': True}]},
+     ledger_cmdline(['hugepagesz=1G', 'hugepages=4']), [('1G total', 'pending_reboot')]),
+    ('hugepages-boot-booted-but-short', {'hugepages': [{'size': '1G', 'count': 4, 'boot': True}]},
+     lambda h: (ledger_cmdline(['hugepagesz=1G', 'hugepages=4'])(h),
+                h.write('/proc/cmdline', 'root=/dev/sda1 hugepagesz=1G hugepages=4\n')), [('1G total', 'drift')]),
     ('governor-drift', {'governor': 'performance'}, None, [('scaling_governor', 'drift')]),
     ('governor-ok', {'governor': 'performance'},
      lambda h: [h.write('/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor' % c, 'performance\n')
@@ -213,6 +267,8 @@ def test_audit_table(fake_host, no_nvml, desired, setup, expected):
 
 
 def test_audit_profile_expands_and_settings_override(fake_host, no_nvml):
+    persisted('vm.swappiness', 60)(fake_host)
+    fake_host.write('/etc/sysctl.d/10-shm.conf', 'kernel.shmmax = 18446744073692774399\n')
     result = run_module(inference_host_info, {'detect': [], 'desired': {
         'sysctl_profile': 'inference_latency', 'sysctl': {'vm.swappiness': 60}}})
     by_key = dict((i['setting'], i) for i in result['audit'])
@@ -220,7 +276,11 @@ def test_audit_profile_expands_and_settings_override(fake_host, no_nvml):
     assert by_key['vm.swappiness']['status'] == 'ok' and by_key['vm.swappiness']['desired'] == '60'
     assert by_key['kernel.shmmax']['status'] == 'ok'   # raise-only, the 64-bit default is far above
     assert by_key['vm.dirty_ratio']['status'] == 'drift'
-    assert by_key['kernel.sched_migration_cost_ns']['detail'] == '/sys/kernel/debug/sched/migration_cost_ns'
+    # right at runtime, but nothing persists it: the detail says what the next boot brings
+    assert by_key['kernel.sched_migration_cost_ns']['status'] == 'drift'
+    assert by_key['kernel.sched_migration_cost_ns']['detail'] == (
+        '/sys/kernel/debug/sched/migration_cost_ns; nothing persists it (sysctl.d; tmpfiles.d for a debugfs knob): '
+        'the kernel default comes back at the next boot')
 
 
 def test_audit_sched_knob_removed_by_eevdf(fake_host, no_nvml):
@@ -378,6 +438,7 @@ def test_desired_by_kind_audits_the_kind_found(fake_host, no_nvml):
 def test_desired_by_kind_plain_and_tpu_hosts(fake_host, no_nvml):
     remove_nvidia(fake_host)
     fake_host.write('/proc/sys/vm/swappiness', '1\n')
+    persisted('vm.swappiness', 1)(fake_host)
     plain = run_module(inference_host_info, {'desired_by_kind': BY_KIND})
     assert plain['host_kind'] == 'none'
     assert _statuses(plain) == [('vm.swappiness', 'ok')]
@@ -395,7 +456,7 @@ def test_kind_forces_the_profile(fake_host, no_nvml):
 def test_kind_without_a_profile_audits_nothing(fake_host, no_nvml):
     result = run_module(inference_host_info, {'desired_by_kind': BY_KIND, 'kind': 'ascend'})
     assert result['desired'] == {} and result['audit'] == []
-    assert result['summary'] == {'ok': 0, 'drift': 0, 'unavailable': 0}
+    assert result['summary'] == {'ok': 0, 'drift': 0, 'pending_reboot': 0, 'unavailable': 0}
 
 
 @pytest.mark.parametrize('by_kind, message', [
@@ -455,8 +516,8 @@ def test_audit_gpu_watts():
 
 
 def test_summary():
-    items = [{'status': s} for s in ('ok', 'ok', 'drift', 'unavailable')]
-    assert _audit.summary(items) == {'ok': 2, 'drift': 1, 'unavailable': 1}
+    items = [{'status': s} for s in ('ok', 'ok', 'drift', 'pending_reboot', 'unavailable')]
+    assert _audit.summary(items) == {'ok': 2, 'drift': 1, 'pending_reboot': 1, 'unavailable': 1}
 
 
 def test_audit_swap_says_what_is_on_and_why_a_small_host_keeps_it(fake_host, no_nvml):

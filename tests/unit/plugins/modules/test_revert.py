@@ -285,7 +285,7 @@ def test_empty_ledger(fake_host):
     before = state(fake_host)
     result = run_module(revert, {})
     assert result == {'changed': False, 'files': [], 'runtime': [], 'commands': [], 'swapped_on': [], 'kept': [],
-                      'reboot_required': False, 'reexec_required': False}
+                      'extra': [], 'reboot_required': False, 'reexec_required': False}
     assert state(fake_host) == before
 
 

@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 import pytest
 
@@ -104,6 +105,35 @@ def test_on_restores_byte_for_byte(fake_host, cmds):
     assert [s['name'] for s in r['swaps_after']] == ['/dev/nvme0n1p3']
     assert not fake_host.exists(_ledger.LEDGER_PATH)
     assert run_module(swap, {'state': 'on'})['changed'] is False
+
+
+@pytest.mark.parametrize('how', ['swap on', 'revert'])
+def test_fstab_edited_by_another_tool_keeps_its_edit(fake_host, cmds, how):
+    """A mount added to /etc/fstab after our converge survives swap state=on and revert.yml: only our commented
+    line is put back; check mode shows exactly that."""
+    from ansible_collections.inference.host_tuning.plugins.modules import revert
+    run_module(swap, {})
+    nfs = 'nfs:/models  /models  nfs  ro  0  0\n'
+    fake_host.write('/etc/fstab', fake_host.read('/etc/fstab') + nfs)
+    module, args = (swap, {'state': 'on'}) if how == 'swap on' else (revert, {})
+    check = run_module(module, args, check=True)
+    diff = check['diff'][0] if isinstance(check['diff'], list) else check['diff']
+    assert diff['after'] == FSTAB + nfs
+    r = run_module(module, args)
+    assert r['changed'] is True and fake_host.read('/etc/fstab') == FSTAB + nfs
+    assert any('only the collection' in w for w in cmds.warnings)
+    # nothing of theirs was set aside: no edited copy
+    assert not fake_host.exists(_ledger.EDITED_DIR)
+
+
+def test_fstab_our_line_edited_since_falls_back_to_the_original_and_keeps_the_edit(fake_host, cmds):
+    run_module(swap, {})
+    edited = fake_host.read('/etc/fstab').replace('sw    ', 'sw,pri=3')
+    fake_host.write('/etc/fstab', edited)
+    run_module(swap, {'state': 'on'})
+    assert fake_host.read('/etc/fstab') == FSTAB
+    kept = os.listdir(fake_host.path(_ledger.EDITED_DIR))
+    assert edited != fake_host.read('/etc/fstab') and len(kept) == 1 and fake_host.read(_ledger.EDITED_DIR + '/' + kept[0]) == edited
 
 
 def test_on_without_ledger_uncomments_our_lines(fake_host, cmds):

@@ -151,8 +151,17 @@ def test_the_allocator_variables_are_checked():
         _audit_desired.desired_for('ascend', _defaults(inference_service_model='m', ascend_allocator='glibc'))
 
 
+def test_strings_convert_as_the_roles_argument_specs_convert_them():
+    """site.yml takes "key=value" for a dictionary and "a,b" for a list (ansible-core's type conversion in the role
+    argument specs and module options): the audit takes them the same way."""
+    desired = _audit_desired.desired_for('none', _defaults(base_sysctl_settings='vm.swappiness=0',
+                                                           base_io_scheduler_devices='nvme*n*,sd*'))
+    assert desired['sysctl'] == {'vm.swappiness': '0'}
+    assert desired['io_scheduler']['devices'] == ['nvme*n*', 'sd*']
+
+
 @pytest.mark.parametrize('overrides, message', [
-    ({'base_sysctl_settings': 'vm.swappiness=1'}, "base_sysctl_settings must be a dictionary, not 'vm.swappiness=1'"),
+    ({'base_sysctl_settings': ['vm.swappiness=1']}, "base_sysctl_settings must be a dictionary, not ['vm.swappiness=1']"),
     ({'base_hugepages_pools': {'size': '2M'}}, 'base_hugepages_pools must be a list'),
     ({'base_memlock_unlimited': 'sometimes'}, "base_memlock_unlimited must be a boolean, not 'sometimes'"),
     ({'ascend_sched_migration_cost_ns': 'fast'}, "ascend_sched_migration_cost_ns must be an integer, not 'fast'"),

@@ -31,6 +31,7 @@ RESULTS = {
     'gpu-01': _result('nvidia', [_item('vm.swappiness', 'ok'), _item('persistence_mode', 'ok', 'gpu', True, True)]),
     'gpu-02': _result('nvidia', [_item('vm.swappiness', 'drift', actual='60'), _item('vm.dirty_ratio', 'ok'),
                                  _item('enabled', 'unavailable', 'thp', 'madvise', None)]),
+    'gpu-06': _result('nvidia', [_item('1G total', 'pending_reboot', 'hugepages', 4, 0)]),
     'gpu-03': None,
     'gpu-04': {'failed': True, 'msg': 'Cannot build the desired state of gpu-04: base_sysctl_settings must be'},
     'gpu-05': {'unreachable': True, 'msg': 'ssh: connect to host gpu-05 port 22: No route to host'},
@@ -39,10 +40,12 @@ RESULTS = {
 
 def test_fleet_summary_counts_every_host():
     report = _audit_report.fleet(RESULTS, '2026-12-01T00:00:00Z')
-    assert report['summary'] == {'hosts': 5, 'hosts_with_drift': 1, 'hosts_unreachable': 3,
-                                 'ok': 3, 'drift': 1, 'unavailable': 1}
+    assert report['summary'] == {'hosts': 6, 'hosts_with_drift': 1, 'hosts_pending_reboot': 1, 'hosts_unreachable': 3,
+                                 'ok': 3, 'drift': 1, 'pending_reboot': 1, 'unavailable': 1}
     hosts = report['hosts']
-    assert hosts['gpu-01']['summary'] == {'ok': 2, 'drift': 0, 'unavailable': 0}
+    assert hosts['gpu-01']['summary'] == {'ok': 2, 'drift': 0, 'pending_reboot': 0, 'unavailable': 0}
+    assert _audit_report.host_line('gpu-06', hosts['gpu-06']) == (
+        'gpu-06 (nvidia): 0 ok, 0 drift, 1 pending reboot, 0 unavailable - pending reboot: 1G total')
     assert hosts['gpu-02']['kernel'] == '6.1.0-27-amd64' and hosts['gpu-02']['kind'] == 'nvidia'
     assert hosts['gpu-03']['unreachable'] and 'no audit result' in hosts['gpu-03']['reason']
     assert hosts['gpu-04']['reason'] == ('the audit failed: Cannot build the desired state of gpu-04: '
@@ -55,13 +58,14 @@ def test_fleet_summary_counts_every_host():
 def test_lines():
     report = _audit_report.fleet(RESULTS, 'now')
     assert _audit_report.host_line('gpu-02', report['hosts']['gpu-02']) == (
-        'gpu-02 (nvidia): 1 ok, 1 drift, 1 unavailable - drift: vm.swappiness')
-    assert _audit_report.host_line('gpu-01', report['hosts']['gpu-01']) == 'gpu-01 (nvidia): 2 ok, 0 drift, 0 unavailable'
+        'gpu-02 (nvidia): 1 ok, 1 drift, 0 pending reboot, 1 unavailable - drift: vm.swappiness')
+    assert _audit_report.host_line('gpu-01', report['hosts']['gpu-01']) == (
+        'gpu-01 (nvidia): 2 ok, 0 drift, 0 pending reboot, 0 unavailable')
     assert _audit_report.host_line('gpu-05', report['hosts']['gpu-05']) == (
         'gpu-05: NOT AUDITED (unreachable: ssh: connect to host gpu-05 port 22: No route to host)')
     assert _audit_report.host_entry({'unreachable': True})['reason'] == 'unreachable'
     assert _audit_report.summary_line(report) == (
-        'Fleet audit: 5 host(s), 3 ok, 1 drift (1 host(s)), 1 unavailable, 3 not audited')
+        'Fleet audit: 6 host(s), 3 ok, 1 drift (1 host(s)), 1 pending reboot (1 host(s)), 1 unavailable, 3 not audited')
 
 
 def test_html_stands_alone_and_escapes():
@@ -69,7 +73,7 @@ def test_html_stands_alone_and_escapes():
     results['<b>evil</b>'] = _result('none', [_item('x', 'drift', desired='<script>alert(1)</script>',
                                                     actual={'a': '<i>'})])
     html = _audit_report.to_html(_audit_report.fleet(results, '2026-12-01T00:00:00Z'))
-    assert html.startswith('<!DOCTYPE html>') and '<style>' in html and html.count('<table>') == 4
+    assert html.startswith('<!DOCTYPE html>') and '<style>' in html and html.count('<table>') == 5
     assert not re.search(r'<script|<link|src=|url\(https?:', html)
     assert '&lt;script&gt;alert(1)&lt;/script&gt;' in html and '&lt;b&gt;evil&lt;/b&gt;' in html
     assert '{&quot;a&quot;: &quot;&lt;i&gt;&quot;}' in html
