@@ -10,7 +10,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 REPO := $(CURDIR)
-SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
 # The oldest ansible-core supported (requirements-oldest.txt), from its own venv.
 OLDEST = IHT_VENV=$(REPO)/.venv-oldest
 

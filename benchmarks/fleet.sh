@@ -8,7 +8,7 @@ BENCH_PREFIX=iht-bench-
 BENCH_IMAGE=localhost/iht-bench-fleet
 
 # Build localhost/iht-bench-fleet: iht-debian12 + the fake NVML (4 GPUs on 2 NUMA nodes, as
-# molecule/nvidia prepares a host), pynvml, an nvidia-smi stand-in and a stand-in
+# extensions/molecule/nvidia prepares a host), pynvml, an nvidia-smi stand-in and a stand-in
 # nvidia-persistenced unit. Rebuilt when its recipe or the base image changes.
 bench_image() {
   local ctx pynvml_py recipe
@@ -24,7 +24,7 @@ bench_image() {
   cp "$REPO/benchmarks/fleet/"* "$ctx/"
   bash "$REPO/tests/fake_nvml/build.sh" "$ctx/nvml" >/dev/null
   cp "$ctx/nvml/libnvidia-ml.so.1" "$pynvml_py" "$ctx/"
-  # As molecule/nvidia: the GPUs come up below their maximum power limit, so power_limit=max is a change.
+  # As extensions/molecule/nvidia: the GPUs come up below their maximum power limit, so power_limit=max is a change.
   python3 - "$REPO/tests/fake_nvml/states/4gpu-2numa.json" "$ctx/state.json" <<'PY'
 import json, sys
 state = json.load(open(sys.argv[1]))

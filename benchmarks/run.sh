@@ -7,7 +7,7 @@
 #   BENCH_FORKS  Ansible forks (default 5)        BENCH_PARTS  what to run (default "fleet audit sysctl")
 #   BENCH_DOC    where the results table goes (default docs/performance.md; "" for none)
 # A fleet of BENCH_HOSTS unprivileged systemd containers (iht-bench-NN) from localhost/iht-bench-fleet,
-# each a fake-NVIDIA host (4 GPUs on 2 NUMA nodes through the fake NVML, as molecule/nvidia prepares
+# each a fake-NVIDIA host (4 GPUs on 2 NUMA nodes through the fake NVML, as extensions/molecule/nvidia prepares
 # one). Both sides use the same inventory, forks and connection. Runs are A/B alternated: odd runs
 # measure the collection first, even runs the baseline first. Each first converge starts from fresh
 # containers. Everything of ours is removed at the end (containers by the name prefix iht-bench-).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run `molecule test` for each scenario given (default: every molecule/*/molecule.yml),
+# Run `molecule test` for each scenario given (default: every extensions/molecule/*/molecule.yml),
 # against the collection as built and installed by scripts/build.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -7,7 +7,7 @@ cd "$REPO"
 
 scenarios=("$@")
 if ((${#scenarios[@]} == 0)); then
-  mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
+  mapfile -t scenarios < <(find extensions/molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' | xargs -n1 basename | sort)
 fi
 failed=()
 summary=()

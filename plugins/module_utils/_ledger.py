@@ -74,7 +74,7 @@ ALLOWED = {
 #: Runtime values are pseudo-files; nothing else is ever written as one.
 RUNTIME_ALLOWED = ('/proc/sys/', '/sys/')
 #: What every file of ours starts with (a file that starts so is ours alone, not shared with other tools).
-_OUR_HEADER = to_bytes(_files.HEADER.split('%s')[0])
+_OUR_HEADER = to_bytes(_files.HEADER.split('%s', maxsplit=1)[0])
 #: The schema of the extra records that revert acts on beyond files (a tampered record must not name root).
 _RECORD_CHECKS = {
     'service_account': _accounts.check_record,

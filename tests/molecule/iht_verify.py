@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, inference.host_tuning contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Helpers shared by the Molecule scenarios' testinfra tests (molecule/*/tests/test_*.py).
+"""Helpers shared by the Molecule scenarios' testinfra tests (extensions/molecule/*/tests/test_*.py).
 
 A test file puts this directory on sys.path and imports what it needs: run a playbook of the
 collection against the scenario's inventory, read the change_report callback's JSON of the converge

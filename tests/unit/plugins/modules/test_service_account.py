@@ -178,7 +178,6 @@ def test_recreated_user_is_not_removed(fake_host, acc):
         if row[0] == 'inference':
             row[2] = '5000'
     acc.save('/etc/passwd', rows)
-    r = run_module(service_account, dict(ARGS, state='absent'), check=True) if False else None
     r = fail_module(service_account, dict(ARGS, state='absent'))
     assert r['msg'].startswith('Nothing was changed') and 'uid 5000' in r['msg']
     r = run_module(revert, {})

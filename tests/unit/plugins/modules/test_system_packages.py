@@ -53,9 +53,8 @@ class Apt(object):
 
 @pytest.fixture
 def apt(fake_host, monkeypatch):
-    a = Apt(fake_host, installed=['libc6', 'libstdc++6'], known=['libjemalloc2', 'libtcmalloc-minimal4', 'numactl',
-                                                                    'libnuma1'],
-            deps={'numactl': ['libnuma1']})
+    known = ['libjemalloc2', 'libtcmalloc-minimal4', 'numactl', 'libnuma1']
+    a = Apt(fake_host, installed=['libc6', 'libstdc++6'], known=known, deps={'numactl': ['libnuma1']})
     a.commands.install(monkeypatch)
     return a
 
