@@ -22,7 +22,10 @@ reboot brings (kernel parameters written for the next boot) is ``pending_reboot`
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
+from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
 
 OK = 'ok'
@@ -37,6 +40,10 @@ THP_SETTINGS = ('enabled', 'defrag')
 HUGEPAGE_SIZES = ('2M', '1G')
 GPU_SETTINGS = ('persistence_mode', 'power_limit', 'compute_mode')
 SERVICE_KEYS = ('unit', 'cpus', 'allocator_library')
+#: The keys of a pool, as the hugepages module takes them.
+POOL_KEYS = ('size', 'count', 'node', 'boot', 'min_count')
+IO_SCHEDULER_KEYS = ('scheduler', 'devices')
+COMPUTE_MODES = ('default', 'exclusive_process', 'prohibited')
 #: desired.service.cpus / allocator_library: what the unit itself asks for (CPUAffinity=, LD_PRELOAD).
 FROM_UNIT = 'unit'
 #: desired.swap, with the swap module's defaults for the same options.
@@ -69,7 +76,7 @@ def validate(desired):
     if unknown:
         errors.append('desired: unknown key(s) %s; allowed: %s' % (', '.join(map(str, unknown)), ', '.join(CONCERNS)))
     profile = desired.get('sysctl_profile')
-    if profile is not None and profile not in _sysctl.PROFILES:
+    if profile is not None and (not isinstance(profile, str) or profile not in _sysctl.PROFILES):
         errors.append('desired.sysctl_profile: %r is not a profile; use one of %s'
                       % (profile, ', '.join(sorted(_sysctl.PROFILES))))
     sysctl = desired.get('sysctl')
@@ -94,9 +101,10 @@ def validate(desired):
             for i, pool in enumerate(pools):
                 if not isinstance(pool, dict) or pool.get('size') not in HUGEPAGE_SIZES \
                         or not _is_int(pool.get('count')) or int(pool.get('count')) < 0 \
-                        or (pool.get('node') is not None and not _is_int(pool.get('node'))):
-                    errors.append('desired.hugepages[%d]: %r must be {size: 2M or 1G, count: N >= 0, node: N '
-                                  '(optional)}' % (i, pool))
+                        or (pool.get('node') is not None and not _is_int(pool.get('node'))) \
+                        or set(pool) - set(POOL_KEYS):
+                    errors.append('desired.hugepages[%d]: %r must be {size: 2M or 1G, count: N >= 0, node: N, '
+                                  'boot: true/false, min_count: N (the last three optional)}' % (i, pool))
     memlock = desired.get('memlock')
     if memlock is not None and parse_limit(memlock) is None:
         errors.append('desired.memlock: %r is not unlimited (infinity) or a number of bytes' % (memlock,))
@@ -115,17 +123,22 @@ def validate(desired):
     sched = desired.get('io_scheduler')
     if sched is not None:
         if isinstance(sched, dict):
-            if not isinstance(sched.get('scheduler'), str) or not isinstance(sched.get('devices', []), list):
+            if not isinstance(sched.get('scheduler'), str) or not isinstance(sched.get('devices', []), list) \
+                    or set(sched) - set(IO_SCHEDULER_KEYS):
                 errors.append('desired.io_scheduler: give a scheduler name, or {scheduler: NAME, devices: [GLOBS]}')
         elif not isinstance(sched, str):
             errors.append('desired.io_scheduler: give a scheduler name such as none')
     gpu = desired.get('gpu')
     if gpu is not None and (not isinstance(gpu, dict) or set(gpu) - set(GPU_SETTINGS)):
         errors.append('desired.gpu must be a dictionary with %s' % ', '.join(GPU_SETTINGS))
+    elif gpu is not None:
+        errors += _gpu_errors(gpu)
     service = desired.get('service')
     if service is not None:
         if not isinstance(service, dict) or not service.get('unit') or set(service) - set(SERVICE_KEYS):
             errors.append('desired.service must be a dictionary with unit and optionally cpus, allocator_library')
+        elif _systemd.unit_error(service['unit']):
+            errors.append('desired.service.unit: %s' % _systemd.unit_error(service['unit']))
         else:
             if service.get('cpus') is not None and service['cpus'] != FROM_UNIT:
                 try:
@@ -136,6 +149,23 @@ def validate(desired):
             if lib is not None and lib != FROM_UNIT and not (isinstance(lib, str) and lib.startswith('/')):
                 errors.append('desired.service.allocator_library: %r must be an absolute path, or %s (the '
                               "LD_PRELOAD of the unit's environment)" % (lib, FROM_UNIT))
+    return errors
+
+
+def _gpu_errors(gpu):
+    """The GPU values as the nvidia_gpu module takes them: watts, max or default; a boolean; a compute mode."""
+    errors = []
+    power = gpu.get('power_limit')
+    if power is not None and ('%s' % (power,)).strip().lower() not in ('max', 'default') and (
+            isinstance(power, bool) or not _is_int(power) or int(power) <= 0):
+        errors.append('desired.gpu.power_limit: %r must be a number of watts, max or default' % (power,))
+    if gpu.get('persistence_mode') is not None:
+        try:
+            boolean(gpu['persistence_mode'], strict=True)
+        except TypeError:
+            errors.append('desired.gpu.persistence_mode: %r must be true or false' % (gpu['persistence_mode'],))
+    if gpu.get('compute_mode') is not None and gpu['compute_mode'] not in COMPUTE_MODES:
+        errors.append('desired.gpu.compute_mode: %r must be one of %s' % (gpu['compute_mode'], ', '.join(COMPUTE_MODES)))
     return errors
 
 
@@ -250,7 +280,7 @@ def audit_hugepages(pools, actual, pending=()):
                             'no such pool on this host (page size or NUMA node missing)'))
         elif have == want:
             out.append(item('hugepages', label, want, have, OK))
-        elif pool.get('boot') and waiting:
+        elif (pool['size'] == '1G' if pool.get('boot') is None else pool['boot']) and waiting:
             out.append(item('hugepages', label, want, have, PENDING,
                             'the kernel parameters %s are set for the next boot' % ' '.join(waiting)))
         else:
@@ -416,7 +446,7 @@ def _gpu_want(setting, want, gpu):
             return word, power.get(word)
         return want, _number(want)
     if setting == 'persistence_mode':
-        return want, bool(want)
+        return want, boolean(want, strict=False)
     return want, want
 
 

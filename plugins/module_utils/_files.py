@@ -74,9 +74,14 @@ def atomic_write(module, path, content, mode=0o644):
             except OSError:
                 pass
         os.chmod(tmp, mode & 0o600 if not existed else mode)
-        module.atomic_move(tmp, full, unsafe_writes=False)
+        # atomic_move gives a new file 0666 & ~umask: with umask 077 for the move it is never wider than
+        # 0600 (or the mode asked for) at any moment; then it gets exactly the mode asked for.
+        umask = os.umask(0o077 | (0o777 & ~mode))
+        try:
+            module.atomic_move(tmp, full, unsafe_writes=False)
+        finally:
+            os.umask(umask)
         WRITTEN.append(path)
-        # atomic_move gives a new file the umask's default mode: set the one asked for.
         os.chmod(full, mode)
     finally:
         if os.path.exists(tmp):
@@ -125,12 +130,14 @@ def check_no_linked_parent(path):
     if parent in ('/', ''):
         return
     real = os.path.realpath(_host.host_path(parent))
-    expected = os.path.join(os.path.realpath(_host.host_path('/')), parent.lstrip('/'))
+    root = os.path.realpath(_host.host_path('/'))
+    expected = os.path.join(root, parent.lstrip('/'))
     if real != expected:
+        inside = real == root or real.startswith(root.rstrip('/') + '/')
+        shown = '/' + os.path.relpath(real, root).lstrip('.') if inside else real
         raise _host.FileError(path, 'is reached through a symbolic link (%s leads to %s); this collection writes '
                                     'only where the path says. Replace the link by the directory, or point the '
-                                    'option at the real location' % (parent, real[len(os.path.realpath(
-                                        _host.host_path('/'))):] or '/'))
+                                    'option at the real location' % (parent, shown.replace('//', '/')))
 
 
 class ManagedFile(object):

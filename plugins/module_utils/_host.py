@@ -202,8 +202,12 @@ def kernel_version(release=None):
 TMPFILES_DIRS = ('/etc/tmpfiles.d', '/run/tmpfiles.d', '/usr/local/lib/tmpfiles.d', '/usr/lib/tmpfiles.d')
 
 
+#: A tmpfiles.d "w" line, with or without modifiers (+ append, ! boot only, - errors ignored, = ~ ^).
+_TMPFILES_WRITE = re.compile(r'w[-+!=~^]*\Z')
+
+
 def tmpfiles_value(target):
-    """(value, file) that systemd-tmpfiles writes to ``target`` at boot: the first ``w``/``w+`` line for it, the
+    """(value, file) that systemd-tmpfiles writes to ``target`` at boot: the first ``w`` line for it, the
     files taken in name order as systemd-tmpfiles applies the earliest; (None, None) when none does."""
     chosen = {}
     for d in TMPFILES_DIRS:
@@ -216,6 +220,6 @@ def tmpfiles_value(target):
             continue
         for line in (read_lenient(path, '') or '').splitlines():
             fields = line.split(None, 6)
-            if len(fields) == 7 and fields[0] in ('w', 'w+') and fields[1] == target:
+            if len(fields) == 7 and _TMPFILES_WRITE.match(fields[0]) and fields[1] == target:
                 return fields[6].strip(), path
     return None, None

@@ -23,7 +23,8 @@ _UNIT_RE = re.compile(
 
 
 def valid_unit_name(name):
-    return (isinstance(name, str) and 0 < len(name) <= 255 and '..' not in name and not name.startswith('.')
+    # never a leading "-": systemctl would read the name as an option
+    return (isinstance(name, str) and 0 < len(name) <= 255 and '..' not in name and not name.startswith(('.', '-'))
             and bool(_UNIT_RE.match(name)))
 
 
