@@ -26,7 +26,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'tests', 'molecule'))
 from iht_verify import modules_ran  # noqa: E402 pylint: disable=wrong-import-position
 
-HOSTS = ('iht-default-debian12', 'iht-default-debian13')
+#: One host: both of the scenario's hosts are of kind none (the same tasks); one keeps the 20 runs short.
+HOSTS = ('iht-default-debian12',)
 BASE = ['sysctl_profile', 'hugepages', 'swap', 'cpu_governor', 'memlock', 'io_scheduler']
 #: tag -> the collection's modules it runs on a host without accelerators (besides detection, tagged always).
 SITE_TAGS = {
@@ -69,14 +70,14 @@ def ran(tmp_path_factory):
     jobs = []
     for tag in SITE_TAGS:
         for mode in ('check', 'run'):
-            extra = ['--tags', tag, '-e', json.dumps({'kubelet_tuning': True})]
+            extra = ['--tags', tag, '--limit', HOSTS[0], '-e', json.dumps({'kubelet_tuning': True})]
             extra += ['--check'] if mode == 'check' else []
             jobs.append((('site', tag, mode), 'site.yml', extra))
     for kind, text in USER_PLAYS.items():
         play = base / ('%s.yml' % kind)
         play.write_text(text)
         for mode in ('check', 'run'):
-            extra = ['--tags', 'sysctl'] + (['--check'] if mode == 'check' else [])
+            extra = ['--tags', 'sysctl', '--limit', HOSTS[0]] + (['--check'] if mode == 'check' else [])
             jobs.append(((kind, 'sysctl', mode), str(play), extra))
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = dict((key, pool.submit(modules_ran, playbook, *extra)) for key, playbook, extra in jobs)
