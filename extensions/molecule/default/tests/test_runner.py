@@ -22,6 +22,7 @@ import ansible_runner
 import pytest
 
 SYSCTL_FILE = '/etc/sysctl.d/90-inference-host-tuning.conf'
+EDITED = '/var/lib/inference_host_tuning/edited'
 DRIFTED = 'iht-default-debian12'
 UNTOUCHED = 'iht-default-debian13'
 PROJECT_PLAYBOOK = '''---
@@ -45,6 +46,7 @@ def job(tmp_path_factory):
     """The ansible-runner job of site.yml, after DRIFTED's sysctl file was edited: (runner, converged file)."""
     converged = _exec(DRIFTED, 'cat %s' % SYSCTL_FILE)
     _exec(DRIFTED, "sed -i 's/^vm.swappiness = .*/vm.swappiness = 60/' %s" % SYSCTL_FILE)
+    _exec(DRIFTED, 'mkdir -p %s && ls %s > /run/iht-kept-before' % (EDITED, EDITED))
     assert _exec(DRIFTED, 'cat %s' % SYSCTL_FILE) != converged, 'the drift was not made: the test proves nothing'
 
     data = tmp_path_factory.mktemp('runner')
@@ -112,3 +114,18 @@ def test_job_output_has_the_change_report(job):
 def test_job_put_the_drifted_file_back(job):
     _runner, converged, _reports = job
     assert _exec(DRIFTED, 'cat %s' % SYSCTL_FILE) == converged
+
+
+def test_job_told_of_the_hand_edit_and_kept_the_edited_file(job):
+    """The edit of a file of ours is never dropped in silence: the job's output warns naming the lines, and the
+    edited file is kept beside the ledger (0600) before the converge replaced it."""
+    runner, converged, _reports = job
+    text = ' '.join(''.join(e.get('stdout', '') for e in runner.events).split())
+    assert '%s was edited by hand since inference.host_tuning wrote it' % SYSCTL_FILE in text, text[-3000:]
+    assert "lines added: 'vm.swappiness = 60'" in text, text[-3000:]
+    before = set(_exec(DRIFTED, 'cat /run/iht-kept-before').split())
+    new = sorted(set(_exec(DRIFTED, 'ls %s' % EDITED).split()) - before)
+    assert len(new) == 1 and new[0].startswith('etc_sysctl.d_90-inference-host-tuning.conf.'), new
+    kept = '%s/%s' % (EDITED, new[0])
+    assert 'vm.swappiness = 60' in _exec(DRIFTED, 'cat %s' % kept) and _exec(DRIFTED, 'cat %s' % kept) != converged
+    assert _exec(DRIFTED, 'stat -c %%a %s' % kept).strip() == '600'
