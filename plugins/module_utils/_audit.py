@@ -290,18 +290,23 @@ def audit_hugepages(pools, actual, pending=()):
 
 
 # -- CPU governor ----------------------------------------------------------------------
-def audit_governor(desired, actual):
-    """``actual``: {cpu number: governor}; empty when the host has no cpufreq."""
+def audit_governor(desired, actual, at_boot=None):
+    """``actual``: {cpu number: governor}; empty when the host has no cpufreq. ``at_boot``: None when the boot
+    unit that sets the governor is in place as cpu_governor writes it and enabled, else why it is not (or leave
+    it out not to look at the next boot)."""
     if not actual:
         return [item('governor', 'scaling_governor', desired, None, UNAVAILABLE,
                      'no cpufreq on this host (/sys/devices/system/cpu/cpu*/cpufreq is missing: a VM or a container)')]
     wrong = sorted(c for c, g in actual.items() if g != desired)
     values = sorted(set(g for g in actual.values() if g))
     have = values[0] if len(values) == 1 else values
-    if not wrong:
-        return [item('governor', 'scaling_governor', desired, have, OK, '%d CPU(s)' % len(actual))]
-    return [item('governor', 'scaling_governor', desired, have, DRIFT,
-                 'CPU(s) %s not on %s' % (_topology.format_cpulist(wrong), desired))]
+    if wrong:
+        return [item('governor', 'scaling_governor', desired, have, DRIFT,
+                     'CPU(s) %s not on %s' % (_topology.format_cpulist(wrong), desired))]
+    if at_boot:
+        return [item('governor', 'scaling_governor', desired, have, DRIFT,
+                     '%d CPU(s); at the next boot %s' % (len(actual), at_boot))]
+    return [item('governor', 'scaling_governor', desired, have, OK, '%d CPU(s)' % len(actual))]
 
 
 # -- memlock ---------------------------------------------------------------------------
@@ -420,8 +425,9 @@ def io_scheduler_wanted(desired):
     return desired, list(DEFAULT_NVME)
 
 
-def audit_io_scheduler(desired, actual):
-    """``actual``: {device: selected scheduler or None}."""
+def audit_io_scheduler(desired, actual, at_boot=None):
+    """``actual``: {device: selected scheduler or None}. ``at_boot``: None when the udev rule that selects the
+    scheduler at boot is in place as io_scheduler writes it, else why it is not."""
     scheduler, globs = io_scheduler_wanted(desired)
     if not actual:
         return [item('io_scheduler', ' '.join(globs), scheduler, None, UNAVAILABLE,
@@ -431,6 +437,8 @@ def audit_io_scheduler(desired, actual):
         have = actual[dev]
         if have is None:
             out.append(item('io_scheduler', dev, scheduler, None, UNAVAILABLE, 'no queue/scheduler'))
+        elif have == scheduler and at_boot:
+            out.append(item('io_scheduler', dev, scheduler, have, DRIFT, 'at the next boot %s' % at_boot))
         else:
             out.append(item('io_scheduler', dev, scheduler, have, OK if have == scheduler else DRIFT))
     return out

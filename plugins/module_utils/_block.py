@@ -52,6 +52,10 @@ def offered_schedulers(dev):
     return [w.strip('[]') for w in text.split()]
 
 
+#: io_scheduler's udev rule (read by the audit too).
+RULE_PATH = '/etc/udev/rules.d/60-inference-io-scheduler.rules'
+
+
 def render_scheduler_rule(owner, scheduler, globs):
     """udev rules that select ``scheduler`` on whole disks whose kernel name matches ``globs``.
 

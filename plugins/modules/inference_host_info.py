@@ -25,7 +25,9 @@ description:
     cannot be read), and RV(summary). This is the fleet drift report; nothing is changed.
   - What the next boot applies counts as much as the runtime - for C(sysctl) the sysctl.d files in
     systemd-sysctl's order (the tmpfiles.d line for a debugfs scheduler knob), for C(thp) the first tmpfiles.d
-    line for the THP file (else C(transparent_hugepage=) on the kernel command line). A value that is right now
+    line for the THP file (else C(transparent_hugepage=) on the kernel command line), for C(governor) the boot
+    unit of M(inference.host_tuning.cpu_governor) as it writes it and enabled, for C(io_scheduler) the udev rule of
+    M(inference.host_tuning.io_scheduler) as it writes it. A value that is right now
     but would be lost or changed at the next boot is V(drift), with the file that sets it in C(detail). A boot-time
     huge page pool (C(boot) true) whose kernel parameters the collection wrote for the next boot, that the running
     kernel was not booted with, is V(pending_reboot).
@@ -341,6 +343,35 @@ def boot_sysctls(requests):
     return boot
 
 
+def governor_at_boot(governor):
+    """None when cpu_governor's boot unit is in place for ``governor`` and enabled, else what is wrong."""
+    path = _systemd.unit_path(_cpu.GOVERNOR_UNIT)
+    content = _host.read_lenient(path)
+    if content is None:
+        return '%s does not exist: the kernel default governor comes back' % path
+    if content != _cpu.render_governor_unit(governor, 'cpu_governor'):
+        return '%s is not the unit that sets %s (edited, or for another governor)' % (path, governor)
+    if not _systemd.is_linked(_cpu.GOVERNOR_UNIT):
+        return '%s is not enabled' % _cpu.GOVERNOR_UNIT
+    return None
+
+
+def scheduler_at_boot(desired):
+    """None when io_scheduler's udev rule is in place for these devices and scheduler, else what is wrong."""
+    scheduler, globs = _audit.io_scheduler_wanted(desired)
+    content = _host.read_lenient(_block.RULE_PATH)
+    if content is None:
+        return '%s does not exist: the kernel default scheduler comes back' % _block.RULE_PATH
+    try:
+        wanted = _block.render_scheduler_rule('io_scheduler', scheduler, globs)
+    except ValueError:
+        return None
+    if content != wanted:
+        return '%s does not select %s on %s (edited, or for other devices)' % (_block.RULE_PATH, scheduler,
+                                                                             ' '.join(globs))
+    return None
+
+
 def pending_kernel_parameters():
     """The kernel parameters the collection wrote for the next boot (the ledger's record) that the running
     kernel was not booted with."""
@@ -572,7 +603,8 @@ def run_audit(module, desired):
     if desired.get('governor'):
         cpus = _cpu.cpufreq_cpus()
         items += _audit.audit_governor(desired['governor'],
-                                       dict((c, _host.read_value(_cpu.governor_path(c))) for c in cpus))
+                                       dict((c, _host.read_value(_cpu.governor_path(c))) for c in cpus),
+                                       governor_at_boot(desired['governor']) if cpus else None)
     service = read_service(module, desired['service']) if desired.get('service') else None
     if service is not None:
         service.setdefault('unit', desired['service'].get('unit'))
@@ -581,7 +613,8 @@ def run_audit(module, desired):
     if desired.get('swap') is not None:
         items += _audit.audit_swap(desired['swap'], read_swap())
     if desired.get('io_scheduler'):
-        items += _audit.audit_io_scheduler(desired['io_scheduler'], read_schedulers(desired['io_scheduler']))
+        items += _audit.audit_io_scheduler(desired['io_scheduler'], read_schedulers(desired['io_scheduler']),
+                                           scheduler_at_boot(desired['io_scheduler']))
     if desired.get('gpu'):
         gpus, reason = read_gpus(module, module.params['use_nvml'])
         items += _audit.audit_gpu(desired['gpu'], gpus, reason)

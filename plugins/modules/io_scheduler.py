@@ -125,7 +125,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 
 OWNER = 'io_scheduler'
-RULE_PATH = '/etc/udev/rules.d/60-inference-io-scheduler.rules'
+RULE_PATH = _block.RULE_PATH
 
 
 class IoScheduler(object):

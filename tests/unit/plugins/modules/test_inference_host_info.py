@@ -11,6 +11,8 @@ import json
 import pytest
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _audit
+from ansible_collections.inference.host_tuning.plugins.module_utils import _block
+from ansible_collections.inference.host_tuning.plugins.module_utils import _cpu
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
@@ -171,6 +173,25 @@ def thp_at_boot(lines, name='90-inference-host-tuning-hugepages.conf'):
         'w /sys/kernel/mm/transparent_hugepage/%s - - - - %s\n' % kv for kv in lines))
 
 
+def governor_unit(governor='performance', enabled=True):
+    """cpu_governor's boot unit for ``governor`` (and its wants link): what sets the governor at the next boot."""
+    def setup(h):
+        h.write('/etc/systemd/system/inference-cpu-governor.service', _cpu.render_governor_unit(governor, 'cpu_governor'))
+        if enabled:
+            h.symlink('/etc/systemd/system/inference-cpu-governor.service',
+                      '/etc/systemd/system/multi-user.target.wants/inference-cpu-governor.service')
+    return setup
+
+
+def scheduler_rule(scheduler, globs):
+    return lambda h: h.write(_block.RULE_PATH, _block.render_scheduler_rule('io_scheduler', scheduler, globs))
+
+
+def all_cpus_on(governor):
+    return lambda h: [h.write('/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor' % c, governor + '\n')
+                      for c in range(32)]
+
+
 def ledger_cmdline(params):
     return lambda h: h.write('/var/lib/inference_host_tuning/ledger.json', json.dumps(
         {'version': 1, 'extra': {'hugepages': {'cmdline': {'params': params, 'method': 'file'}}}}), mode=0o600)
@@ -234,8 +255,14 @@ AUDIT_CASES = [
                 h.write('/proc/cmdline', 'root=/dev/sda1 hugepagesz=1G hugepages=4\n')), [('1G total', 'drift')]),
     ('governor-drift', {'governor': 'performance'}, None, [('scaling_governor', 'drift')]),
     ('governor-ok', {'governor': 'performance'},
-     lambda h: [h.write('/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor' % c, 'performance\n')
-                for c in range(32)], [('scaling_governor', 'ok')]),
+     lambda h: (all_cpus_on('performance')(h), governor_unit()(h)), [('scaling_governor', 'ok')]),
+    # right now, but nothing (or another governor, or a unit that is not enabled) sets it at the next boot
+    ('governor-not-persisted', {'governor': 'performance'}, all_cpus_on('performance'),
+     [('scaling_governor', 'drift')]),
+    ('governor-unit-for-another', {'governor': 'performance'},
+     lambda h: (all_cpus_on('performance')(h), governor_unit('schedutil')(h)), [('scaling_governor', 'drift')]),
+    ('governor-unit-not-enabled', {'governor': 'performance'},
+     lambda h: (all_cpus_on('performance')(h), governor_unit(enabled=False)(h)), [('scaling_governor', 'drift')]),
     # the fake host: 512 GiB of RAM, /dev/nvme0n1p3 active and in /etc/fstab
     ('swap-on', {'swap': {}}, None, [('swap areas', 'drift'), ('fstab', 'drift')]),
     ('swap-off', {'swap': {'disable_zswap': True}}, swap_off,
@@ -249,9 +276,13 @@ AUDIT_CASES = [
     ('swap-no-meminfo', {'swap': {}}, lambda h: h.remove('/proc/meminfo'), [('swap areas', 'unavailable')]),
     ('swap-no-fstab', {'swap': {}}, lambda h: [swap_off(h), h.remove('/etc/fstab')],
      [('swap areas', 'ok'), ('fstab', 'unavailable')]),
-    ('io-scheduler', {'io_scheduler': 'none'}, None, [('nvme0n1', 'ok'), ('nvme1n1', 'drift')]),
-    ('io-scheduler-globs', {'io_scheduler': {'scheduler': 'mq-deadline', 'devices': ['sd*']}}, None,
-     [('sda', 'ok')]),
+    ('io-scheduler', {'io_scheduler': 'none'}, scheduler_rule('none', ['nvme*n*']),
+     [('nvme0n1', 'ok'), ('nvme1n1', 'drift')]),
+    ('io-scheduler-not-persisted', {'io_scheduler': 'none'}, None, [('nvme0n1', 'drift'), ('nvme1n1', 'drift')]),
+    ('io-scheduler-rule-for-other-devices', {'io_scheduler': 'none'}, scheduler_rule('none', ['nvme0n1']),
+     [('nvme0n1', 'drift'), ('nvme1n1', 'drift')]),
+    ('io-scheduler-globs', {'io_scheduler': {'scheduler': 'mq-deadline', 'devices': ['sd*']}},
+     scheduler_rule('mq-deadline', ['sd*']), [('sda', 'ok')]),
     ('io-scheduler-none-match', {'io_scheduler': {'scheduler': 'none', 'devices': ['vd*']}}, None,
      [('vd*', 'unavailable')]),
 ]
