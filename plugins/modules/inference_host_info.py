@@ -367,8 +367,8 @@ def scheduler_at_boot(desired):
     except ValueError:
         return None
     if content != wanted:
-        return '%s does not select %s on %s (edited, or for other devices)' % (_block.RULE_PATH, scheduler,
-                                                                             ' '.join(globs))
+        return '%s does not select %s on %s (edited, or for other devices)' % (
+            _block.RULE_PATH, scheduler, ' '.join(globs))
     return None
 
 
