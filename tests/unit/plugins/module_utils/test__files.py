@@ -26,19 +26,9 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _form
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import ModuleFail as Failed, _fail_json
 
 CONF = '/etc/sysctl.d/90-x.conf'
-
-
-class Failed(Exception):
-    def __init__(self, msg, result):
-        super(Failed, self).__init__(msg)
-        self.result = result
-
-
-def _fail_json(self, msg=None, **kwargs):
-    kwargs['msg'] = msg
-    raise Failed(msg, kwargs)
 
 
 @pytest.fixture
@@ -66,7 +56,7 @@ class RenameModule(object):
         self.warnings.append(msg)
 
     def fail_json(self, msg=None, **kwargs):
-        raise Failed(msg, kwargs)
+        _fail_json(self, msg, **kwargs)
 
 
 @pytest.fixture

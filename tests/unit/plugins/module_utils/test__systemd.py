@@ -17,17 +17,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
-
-
-class Failed(Exception):
-    def __init__(self, msg, result):
-        super(Failed, self).__init__(msg)
-        self.result = result
-
-
-def _fail_json(self, msg=None, **kwargs):
-    kwargs['msg'] = msg
-    raise Failed(msg, kwargs)
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import ModuleFail as Failed, _fail_json
 
 
 def make_module(monkeypatch, commands):
