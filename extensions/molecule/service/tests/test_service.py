@@ -278,6 +278,33 @@ def test_hostile_values_change_nothing(host):
     assert host.service('vllm.service').is_running
 
 
+# A bad value of a role that runs late (the service, the kubelet), given with a sysctl value base would write first:
+# site.yml checks every role's values before the first role changes anything. (extra vars, option named)
+SITE_REFUSED = [
+    ({'inference_service_port': 70000}, 'port'),
+    ({'inference_service_health_retries': 0}, 'inference_service_health_retries'),
+    ({'inference_service_user': 'root'}, 'user'),
+    ({'inference_service_user_groups': ['no-such-group']}, 'groups'),
+    ({'kubelet_tuning': True, 'kubelet_reserved_system_cpus': '0"\nstaticPodPath: /tmp'}, 'reserved_system_cpus'),
+]
+
+
+def test_site_checks_every_role_before_the_first_change(host):
+    """site.yml refuses a bad value of any role the host runs before base writes its sysctl file: the sysctl.d
+    directory, the units, the kubelet drop-in, the accounts and the ledger stay as they were."""
+    _vllm_host_only(host)
+    state = 'find /etc/sysctl.d -type f -exec sha256sum {} + | sort; /root/iht-manifest.sh'
+    before = host.check_output(state)
+    for extra, option in SITE_REFUSED:
+        extra = dict(extra, base_sysctl_settings={'vm.swappiness': 7}, inference_accelerator_kind='none')
+        run, _seconds = _ansible(host, 'site.yml', '-e', json.dumps(extra))
+        assert run.returncode != 0, (extra, run.stdout)
+        assert 'Nothing was changed' in run.stdout and option in run.stdout, (extra, run.stdout)
+        assert 'Apply the sysctl profile' not in run.stdout, (extra, run.stdout)   # base never started
+    assert host.check_output(state) == before
+    assert 'vm.swappiness = 7' not in host.check_output('cat /etc/sysctl.d/*.conf')
+
+
 def test_a_server_that_exits_at_once_fails_the_health_wait_at_once(host):
     """90 tries 10 s apart is a 15-minute budget; a dead server must fail in the first rounds, with its journal."""
     _vllm_host_only(host)
