@@ -345,7 +345,9 @@ def audit_memlock(desired, actual):
     ``LimitMEMLOCK=`` gets) on a host booted with systemd, else PID 1's own limit
     from /proc/1/limits (what an init other than systemd passes on).  Logins:
     pam_limits, the last ``*`` memlock line of limits.conf and limits.d (values in
-    KiB there, compared in bytes here).  Both soft and hard limits must reach it.
+    KiB there, compared in bytes here).  Both soft and hard limits must reach it.  ``next`` of a scope:
+    {soft, hard, source} after the next boot (the unit's files, system.conf(.d)); a limit that is right now but
+    not there is drift, naming the file.
     """
     want = parse_limit(desired)
     out = []
@@ -357,7 +359,16 @@ def audit_memlock(desired, actual):
         soft, hard = got.get('soft'), got.get('hard')
         have = show_limit(soft) if soft == hard else {'soft': show_limit(soft), 'hard': show_limit(hard)}
         ok = limit_ok(want, soft) and limit_ok(want, hard)
-        out.append(item('memlock', scope, show_limit(want), have, OK if ok else DRIFT, got.get('source')))
+        detail = got.get('source')
+        nxt = got.get('next')
+        if ok and nxt and not (limit_ok(want, nxt.get('soft')) and limit_ok(want, nxt.get('hard'))):
+            # right now, but not after the next boot (or the next start of the unit): a persisted file changed
+            ok = False
+            limit = show_limit(nxt.get('soft'))
+            if nxt.get('soft') != nxt.get('hard'):
+                limit = '%s:%s' % (limit, show_limit(nxt.get('hard')))
+            detail = '%s; after the next boot: %s (%s)' % (detail, limit, nxt.get('source'))
+        out.append(item('memlock', scope, show_limit(want), have, OK if ok else DRIFT, detail))
     return out
 
 

@@ -87,3 +87,90 @@ def merge_docker_ulimit(text, data, name, soft, hard):
     merged['default-ulimits'] = dict(ulimits)
     merged['default-ulimits'][name] = wanted
     return _formats.json_text(merged, DOCKER_DAEMON_JSON, sort_keys=False)
+
+
+# -- what the next start of a unit (or the next boot) gets -----------------------------------------------------
+# systemd reads its manager defaults from system.conf and the system.conf.d directories (a file name in /etc hides
+# the same name in /run and /usr/lib; all of them in name order, a later value wins).
+SYSTEM_CONF = '/etc/systemd/system.conf'
+SYSTEM_CONF_DIRS = ('/usr/lib/systemd/system.conf.d', '/lib/systemd/system.conf.d', '/run/systemd/system.conf.d',
+                    SYSTEM_CONF_D)
+BUILTIN_MEMLOCK = 8 * 1024 * 1024
+_SUFFIX = {'': 1, 'B': 1, 'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4, 'P': 1024 ** 5, 'E': 1024 ** 6}
+
+
+def parse_systemd_limit(text):
+    """(soft, hard) in bytes (-1 unlimited) of a systemd ``Limit*=`` value (``infinity``, ``8M``, ``soft:hard``);
+    None when it is not one."""
+    parts = (text or '').strip().split(':')
+    if len(parts) > 2 or not parts[0]:
+        return None
+    values = []
+    for part in parts:
+        part = part.strip()
+        if part.lower() == 'infinity':
+            values.append(-1)
+            continue
+        number, suffix = part.rstrip('BKMGTPEbkmgtpe'), part.lstrip('0123456789')
+        if not number.isdigit() or suffix.upper() not in _SUFFIX:
+            return None
+        values.append(int(number) * _SUFFIX[suffix.upper()])
+    return (values[0], values[-1])
+
+
+def _last_setting(path, section, key):
+    """The last ``key=`` value in ``[section]`` of a systemd file; None when it has none (or cannot be read)."""
+    value, current = None, None
+    for raw in (_host.read_lenient(path) or '').splitlines():
+        line = raw.strip()
+        if not line or line[0] in '#;':
+            continue
+        if line.startswith('[') and line.endswith(']'):
+            current = line[1:-1]
+        elif current == section and '=' in line:
+            name, _sep, val = line.partition('=')
+            if name.strip() == key:
+                value = val.strip()
+    return value
+
+
+def manager_memlock_files():
+    """[(path, value)] of every DefaultLimitMEMLOCK= the manager reads at its next start, in the order it reads
+    them (the last one wins)."""
+    out = []
+    value = _last_setting(SYSTEM_CONF, 'Manager', 'DefaultLimitMEMLOCK')
+    if value is not None:
+        out.append((SYSTEM_CONF, value))
+    chosen = {}
+    for d in SYSTEM_CONF_DIRS:
+        for name in _host.listdir(d):
+            if name.endswith('.conf'):
+                chosen[name] = '%s/%s' % (d, name)
+    for name in sorted(chosen):
+        value = _last_setting(chosen[name], 'Manager', 'DefaultLimitMEMLOCK')
+        if value is not None:
+            out.append((chosen[name], value))
+    return out
+
+
+def next_memlock(unit_files):
+    """{soft, hard, source} of the memlock limit a unit gets at its next start after a boot: its own last
+    ``LimitMEMLOCK=`` (``unit_files``: its fragment, then its drop-ins, as systemd orders them), else the manager's
+    ``DefaultLimitMEMLOCK`` from system.conf(.d), else systemd's built-in default (8M since systemd 253, 64K
+    before: taken as 8M); None when the value there cannot be read."""
+    found = None
+    for path in unit_files:
+        value = _last_setting(path, 'Service', 'LimitMEMLOCK')
+        if value is not None:
+            found = (path, 'LimitMEMLOCK', value)
+    if found is None:
+        files = manager_memlock_files()
+        if files:
+            found = (files[-1][0], 'DefaultLimitMEMLOCK', files[-1][1])
+    if found is None:
+        return {'soft': BUILTIN_MEMLOCK, 'hard': BUILTIN_MEMLOCK,
+                'source': "systemd's built-in default: no DefaultLimitMEMLOCK= in %s or system.conf.d" % SYSTEM_CONF}
+    limit = parse_systemd_limit(found[2])
+    if limit is None:
+        return None
+    return {'soft': limit[0], 'hard': limit[1], 'source': '%s=%s in %s' % (found[1], found[2], found[0])}

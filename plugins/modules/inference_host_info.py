@@ -78,10 +78,15 @@ options:
         total pool of that size).
       - C(governor) - the cpufreq governor every CPU must have (V(unavailable) without cpufreq).
       - C(memlock) - V(unlimited) or a number of bytes; V(ok) when both the soft and hard limits reach it.
-        Two items - C(services), the limit systemd gives every service (C(DefaultLimitMEMLOCK) from
-        C(systemctl show), on a host booted with systemd; elsewhere the limit of PID 1 from
-        C(/proc/1/limits), which its children inherit), and C(logins), the last C(*) memlock line of
-        C(/etc/security/limits.conf) and C(/etc/security/limits.d/*.conf) (pam_limits).
+        Two items - C(services), the running serving process's own limit (C(/proc/PID/limits)) with a
+        C(service), else the limit systemd gives every service (C(DefaultLimitMEMLOCK) from C(systemctl show))
+        on a host booted with systemd, else the limit of PID 1 from C(/proc/1/limits), which its children
+        inherit; and C(logins), the last C(*) memlock line of C(/etc/security/limits.conf) and
+        C(/etc/security/limits.d/*.conf) (pam_limits).
+      - With systemd, C(services) is also compared with what the next boot gives - the serving unit's own last
+        C(LimitMEMLOCK=) (its file and drop-ins), else the last C(DefaultLimitMEMLOCK=) of
+        C(/etc/systemd/system.conf) and the C(system.conf.d) directories, else systemd's built-in default - and
+        is V(drift), naming the file, when that falls short while the running value does not.
       - C(swap) - swap off as M(inference.host_tuning.swap) turns it off, a dictionary of that module's
         C(min_ram_gib) (default V(32)), C(force) (default V(false)) and C(disable_zswap) (default V(false));
         V({}) for the defaults. Items - C(swap areas) (none active in C(/proc/swaps)), C(fstab) (no active
@@ -276,6 +281,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _cpu
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+from ansible_collections.inference.host_tuning.plugins.module_utils import _limits
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
@@ -439,14 +445,16 @@ def read_limits_d():
 def read_memlock(module, service=None):
     """Services: the running serving process's own limit (/proc/PID/limits) where there is one, since that is
     what the server gets (a unit's own LimitMEMLOCK= or a drop-in beats the manager's default); else systemd's
-    DefaultLimitMEMLOCK, else PID 1's limit."""
+    DefaultLimitMEMLOCK, else PID 1's limit. With systemd, ``next``: what the unit (or any unit) gets after the
+    next boot, from the unit's files and system.conf(.d)."""
     actual = {}
     pid = (service or {}).get('pid')
     if pid:
         own = parse_proc_limit(_host.read('/proc/%d/limits' % pid))
         if own is not None:
             actual['services'] = {'soft': own[0], 'hard': own[1],
-                                  'source': '/proc/%d/limits (the running %s)' % (pid, service.get('unit'))}
+                                  'source': '/proc/%d/limits (the running %s)' % (pid, service.get('unit')),
+                                  'next': _limits.next_memlock(service.get('unit_files') or [])}
     if 'services' not in actual and _systemd.booted(module):
         _rc, out, _err = _systemd.Systemctl(module).run(
             'show', '-p', 'DefaultLimitMEMLOCK', '-p', 'DefaultLimitMEMLOCKSoft', check=False)
@@ -455,7 +463,8 @@ def read_memlock(module, service=None):
         soft = _audit.parse_limit(values.get('DefaultLimitMEMLOCKSoft', values.get('DefaultLimitMEMLOCK', '')))
         if hard is not None and soft is not None:
             actual['services'] = {'soft': soft, 'hard': hard,
-                                  'source': 'systemd DefaultLimitMEMLOCK (systemctl show)'}
+                                  'source': 'systemd DefaultLimitMEMLOCK (systemctl show)',
+                                  'next': _limits.next_memlock([])}
     if 'services' not in actual:
         pid1 = parse_proc_limit(_host.read(PID1_LIMITS))
         if pid1 is not None:
@@ -534,7 +543,7 @@ def read_service(module, desired):
     unit = desired['unit']
     if not _systemd.booted(module):
         return {'pid': None, 'reason': 'systemd is not running here, so %s has no MainPID to read' % unit}
-    props = ['MainPID', 'ActiveState']
+    props = ['MainPID', 'ActiveState', 'FragmentPath', 'DropInPaths']
     if desired.get('cpus') == _audit.FROM_UNIT:
         props.append('CPUAffinity')
     if desired.get('allocator_library') == _audit.FROM_UNIT:
@@ -549,7 +558,8 @@ def read_service(module, desired):
                 'reason': '%s is not running (ActiveState=%s, MainPID=%s)'
                           % (unit, values.get('ActiveState', 'unknown'), values.get('MainPID'))}
     actual = {'pid': pid, 'state': values.get('ActiveState'), 'cpus_allowed': None, 'maps': None, 'libraries_real': {},
-              'unit_cpus': values.get('CPUAffinity'), 'unit_preload': unit_preload(values.get('Environment'))}
+              'unit_cpus': values.get('CPUAffinity'), 'unit_preload': unit_preload(values.get('Environment')),
+              'unit_files': [f for f in [values.get('FragmentPath', '')] + values.get('DropInPaths', '').split() if f]}
     for line in (_host.read('/proc/%d/status' % pid) or '').splitlines():
         key, sep, value = line.partition(':')
         if sep and key == 'Cpus_allowed_list':

@@ -334,6 +334,7 @@ def test_audit_governor_without_cpufreq(fake_host, no_nvml):
 ])
 def test_audit_memlock_systemd(fake_host, no_nvml, monkeypatch, memlock, soft, expected):
     commands = systemd(fake_host, monkeypatch, memlock=memlock, memlock_soft=soft)
+    fake_host.write(MANAGER_DROPIN, '[Manager]\nDefaultLimitMEMLOCK=infinity\n')
     fake_host.write('/etc/security/limits.d/90-inference-memlock.conf',
                     '*      soft  memlock  unlimited\n*      hard  memlock  unlimited\n')
     result = run_module(inference_host_info, {'detect': [], 'desired': {'memlock': 'unlimited'}})
@@ -368,6 +369,7 @@ def test_audit_memlock_without_systemd(fake_host, no_nvml, limits, limits_d, exp
 def test_audit_memlock_of_services_is_the_running_servers_own(fake_host, no_nvml, monkeypatch, own, expected):
     """The manager's default says unlimited, but what the server got is in its /proc/PID/limits."""
     systemd(fake_host, monkeypatch, memlock='infinity')
+    fake_host.write(MANAGER_DROPIN, '[Manager]\nDefaultLimitMEMLOCK=infinity\n')
     service_process(fake_host)
     fake_host.write('/proc/%d/limits' % PID, 'Limit                     Soft Limit           Hard Limit           Units\n'
                     + own)
@@ -376,6 +378,67 @@ def test_audit_memlock_of_services_is_the_running_servers_own(fake_host, no_nvml
     services = [i for i in result['audit'] if i['concern'] == 'memlock' and i['setting'] == 'services'][0]
     assert services['status'] == expected, services
     assert '/proc/%d/limits' % PID in services['detail']
+
+
+MANAGER_DROPIN = '/etc/systemd/system.conf.d/90-inference-memlock.conf'
+UNIT_FILE = '/etc/systemd/system/vllm.service'
+UNIT_DROPIN = '/etc/systemd/system/vllm.service.d/50-operator.conf'
+UNLIMITED = 'Max locked memory         unlimited            unlimited            bytes\n'
+
+
+@pytest.mark.parametrize('files, expected, named', [
+    # the manager's default as the memlock module writes it: the same after a reboot
+    ({MANAGER_DROPIN: '[Manager]\nDefaultLimitMEMLOCK=infinity\n'}, 'ok', None),
+    # the running manager says infinity, but no file does: the next boot gets systemd's built-in default
+    ({}, 'drift', "built-in default"),
+    # the drop-in edited since, and a later file lowers it again
+    ({MANAGER_DROPIN: '[Manager]\nDefaultLimitMEMLOCK=8M\n'}, 'drift', MANAGER_DROPIN),
+    ({MANAGER_DROPIN: '[Manager]\nDefaultLimitMEMLOCK=infinity\n',
+      '/etc/systemd/system.conf.d/95-site.conf': '[Manager]\n#x\nDefaultLimitMEMLOCK=65536:infinity\n'},
+     'drift', '95-site.conf'),
+    # /etc/systemd/system.conf is read first: the drop-in still wins
+    ({'/etc/systemd/system.conf': '[Manager]\nDefaultLimitMEMLOCK=64K\n',
+      MANAGER_DROPIN: '[Manager]\nDefaultLimitMEMLOCK=infinity\n'}, 'ok', None),
+])
+def test_audit_memlock_of_services_after_the_next_boot(fake_host, no_nvml, monkeypatch, files, expected, named):
+    """systemctl show gives the running manager's default; the files give the next boot's."""
+    systemd(fake_host, monkeypatch, memlock='infinity')
+    for path, text in files.items():
+        fake_host.write(path, text)
+    result = run_module(inference_host_info, {'detect': [], 'desired': {'memlock': 'unlimited'}})
+    services = [i for i in result['audit'] if i['concern'] == 'memlock' and i['setting'] == 'services'][0]
+    assert services['status'] == expected, services
+    if named:
+        assert 'after the next boot' in services['detail'] and named in services['detail'], services
+
+
+@pytest.mark.parametrize('unit, dropin, expected, named', [
+    # the serving unit's own LimitMEMLOCK= beats a manager default that is too low
+    ('[Service]\nLimitMEMLOCK=infinity\n', None, 'ok', None),
+    # an operator's drop-in lowers it for the next start
+    ('[Service]\nLimitMEMLOCK=infinity\n', '[Service]\nLimitMEMLOCK=64M\n', 'drift', UNIT_DROPIN),
+    # no LimitMEMLOCK= of its own: the manager's default from the files
+    ('[Service]\nExecStart=/bin/true\n', None, 'drift', MANAGER_DROPIN),
+])
+def test_audit_memlock_of_the_serving_unit_after_the_next_boot(fake_host, no_nvml, monkeypatch,
+                                                               unit, dropin, expected, named):
+    files = [UNIT_FILE] + ([UNIT_DROPIN] if dropin else [])
+    systemd(fake_host, monkeypatch, memlock='infinity',
+            unit_props={'FragmentPath': UNIT_FILE, 'DropInPaths': ' '.join(files[1:])})
+    service_process(fake_host)
+    fake_host.write('/proc/%d/limits' % PID, 'Limit                     Soft Limit           Hard Limit           Units\n'
+                    + UNLIMITED)
+    fake_host.write(MANAGER_DROPIN, '[Manager]\nDefaultLimitMEMLOCK=8M\n')
+    fake_host.write(UNIT_FILE, unit)
+    if dropin:
+        fake_host.write(UNIT_DROPIN, dropin)
+    result = run_module(inference_host_info, {'detect': [], 'desired': {
+        'memlock': 'unlimited', 'service': {'unit': 'vllm.service'}}})
+    services = [i for i in result['audit'] if i['concern'] == 'memlock' and i['setting'] == 'services'][0]
+    assert services['status'] == expected, services
+    assert '/proc/%d/limits' % PID in services['detail']
+    if named:
+        assert 'after the next boot' in services['detail'] and named in services['detail'], services
 
 
 def test_audit_memlock_without_pam_limits(fake_host, no_nvml):
