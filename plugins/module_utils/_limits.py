@@ -20,8 +20,6 @@ SYSTEM_CONF_D = '/etc/systemd/system.conf.d'
 DOCKER_DAEMON_JSON = '/etc/docker/daemon.json'
 RUNTIMES = ('docker', 'containerd')
 
-_UNIT_DIRS = ('/etc/systemd/system', '/run/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
-
 
 def render_limits(owner, item, value, domains=('*', 'root')):
     """A limits.d file setting soft and hard ``item`` for each domain.
@@ -41,7 +39,7 @@ def render_dropin(owner, section, items):
 
 
 def unit_installed(unit):
-    return any(_host.exists('%s/%s' % (d, unit)) for d in _UNIT_DIRS)
+    return _systemd.find_unit(unit) is not None
 
 
 def detect_runtimes(module):

@@ -14,6 +14,9 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _form
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
 SYSTEM_DIR = '/etc/systemd/system'
+# Where systemd loads system units from, highest priority first (systemd.unit(5)).
+UNIT_DIRS = (SYSTEM_DIR, '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system',
+             '/lib/systemd/system')
 
 # systemd.unit(5): "name.type", name of [A-Za-z0-9:_.\\-@], at most 255 bytes,
 # templates as "name@.service", instances as "name@inst.service".
@@ -125,3 +128,27 @@ def steps_to(before, now, unit):
     if before['active'] != now['active']:
         steps.append(['start' if before['active'] else 'stop', unit])
     return steps
+
+
+def find_unit(unit):
+    """The file systemd loads ``unit`` from (the first of UNIT_DIRS that has it); None when none has."""
+    for directory in UNIT_DIRS:
+        path = '%s/%s' % (directory, unit)
+        if _host.exists(path):
+            return path
+    return None
+
+
+def unit_files(unit):
+    """The files systemd reads for ``unit`` at its next load, in order: its unit file, then the ``.conf`` drop-ins
+    of ``UNIT.d`` and ``TYPE.d`` (e.g. ``service.d``) in every unit directory, by file name (the same name in a
+    directory of higher priority hides the others). Read from the disk, so a drop-in added without a daemon-reload
+    counts, as it will at the next boot."""
+    files = [f for f in [find_unit(unit)] if f]
+    chosen = {}
+    for directory in reversed(UNIT_DIRS):
+        for sub in ('%s.d' % unit.rsplit('.', 1)[-1], '%s.d' % unit):
+            for name in _host.listdir('%s/%s' % (directory, sub)):
+                if name.endswith('.conf'):
+                    chosen[name] = '%s/%s/%s' % (directory, sub, name)
+    return files + [chosen[name] for name in sorted(chosen)]

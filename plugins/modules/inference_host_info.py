@@ -454,7 +454,7 @@ def read_memlock(module, service=None):
         if own is not None:
             actual['services'] = {'soft': own[0], 'hard': own[1],
                                   'source': '/proc/%d/limits (the running %s)' % (pid, service.get('unit')),
-                                  'next': _limits.next_memlock(service.get('unit_files') or [])}
+                                  'next': _limits.next_memlock(_systemd.unit_files(service['unit']))}
     if 'services' not in actual and _systemd.booted(module):
         _rc, out, _err = _systemd.Systemctl(module).run(
             'show', '-p', 'DefaultLimitMEMLOCK', '-p', 'DefaultLimitMEMLOCKSoft', check=False)
@@ -543,7 +543,7 @@ def read_service(module, desired):
     unit = desired['unit']
     if not _systemd.booted(module):
         return {'pid': None, 'reason': 'systemd is not running here, so %s has no MainPID to read' % unit}
-    props = ['MainPID', 'ActiveState', 'FragmentPath', 'DropInPaths']
+    props = ['MainPID', 'ActiveState']
     if desired.get('cpus') == _audit.FROM_UNIT:
         props.append('CPUAffinity')
     if desired.get('allocator_library') == _audit.FROM_UNIT:
@@ -558,8 +558,7 @@ def read_service(module, desired):
                 'reason': '%s is not running (ActiveState=%s, MainPID=%s)'
                           % (unit, values.get('ActiveState', 'unknown'), values.get('MainPID'))}
     actual = {'pid': pid, 'state': values.get('ActiveState'), 'cpus_allowed': None, 'maps': None, 'libraries_real': {},
-              'unit_cpus': values.get('CPUAffinity'), 'unit_preload': unit_preload(values.get('Environment')),
-              'unit_files': [f for f in [values.get('FragmentPath', '')] + values.get('DropInPaths', '').split() if f]}
+              'unit_cpus': values.get('CPUAffinity'), 'unit_preload': unit_preload(values.get('Environment'))}
     for line in (_host.read('/proc/%d/status' % pid) or '').splitlines():
         key, sep, value = line.partition(':')
         if sep and key == 'Cpus_allowed_list':

@@ -322,7 +322,6 @@ BOOT_FILES = (BOOT_SETTINGS, BOOT_PROGRAM, BOOT_UNIT_PATH)
 BOOT_KEYS = ('persistence_mode', 'power_limit', 'compute_mode', 'application_clocks', 'locked_clocks')
 PERSISTENCED = 'nvidia-persistenced.service'
 UNITS_KEY = 'units'  # ledger extra nvidia_gpu/units: {unit: {'enabled', 'active'}} before this module changed it
-UNIT_DIRS = ('/etc/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system')
 
 
 class Unsupported(Exception):
@@ -631,14 +630,6 @@ def render_numa_map(numa_map):
     return _formats.json_text(numa_map, 'numa_map_file')
 
 
-def find_unit(unit):
-    for directory in UNIT_DIRS:
-        path = '%s/%s' % (directory, unit)
-        if _host.exists(path):
-            return path
-    return None
-
-
 class BootFiles(object):
     """The boot unit, its program and settings, the enablement link and the NUMA map: planned, then applied."""
 
@@ -749,7 +740,7 @@ class Persistenced(object):
     def __init__(self, module, ledger):
         self.module = module
         self.ledger = ledger
-        self.unit_file = find_unit(PERSISTENCED)
+        self.unit_file = _systemd.find_unit(PERSISTENCED)
         self.systemctl = _systemd.Systemctl(module) if self.unit_file and _systemd.booted(module) else None
         self.now = _systemd.unit_state(self.systemctl, PERSISTENCED) if self.systemctl else None
         self.target = self.now

@@ -249,3 +249,19 @@ def S(enabled, active):
 ])
 def test_steps_to(before, now, steps):
     assert _systemd.steps_to(before, now, 'u.service') == steps
+
+
+def test_unit_files_in_the_order_systemd_reads_them(fake_host):
+    """The unit file from the directory of highest priority, then UNIT.d and TYPE.d drop-ins of every directory by
+    name, a name in /etc hiding the same name elsewhere; not .conf files ignored."""
+    assert _systemd.unit_files('vllm.service') == []
+    fake_host.write('/usr/lib/systemd/system/vllm.service', '[Service]\n')
+    fake_host.write('/etc/systemd/system/vllm.service', '[Service]\n')
+    fake_host.write('/usr/lib/systemd/system/vllm.service.d/20-vendor.conf', '')
+    fake_host.write('/usr/lib/systemd/system/vllm.service.d/50-x.conf', '')
+    fake_host.write('/etc/systemd/system/vllm.service.d/50-x.conf', '')
+    fake_host.write('/run/systemd/system/service.d/10-all.conf', '')
+    fake_host.write('/etc/systemd/system/vllm.service.d/README', '')
+    assert _systemd.unit_files('vllm.service') == [
+        '/etc/systemd/system/vllm.service', '/run/systemd/system/service.d/10-all.conf',
+        '/usr/lib/systemd/system/vllm.service.d/20-vendor.conf', '/etc/systemd/system/vllm.service.d/50-x.conf']

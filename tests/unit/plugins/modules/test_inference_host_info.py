@@ -415,16 +415,14 @@ def test_audit_memlock_of_services_after_the_next_boot(fake_host, no_nvml, monke
 @pytest.mark.parametrize('unit, dropin, expected, named', [
     # the serving unit's own LimitMEMLOCK= beats a manager default that is too low
     ('[Service]\nLimitMEMLOCK=infinity\n', None, 'ok', None),
-    # an operator's drop-in lowers it for the next start
+    # an operator's drop-in lowers it for the next start (read from the disk: no daemon-reload needed)
     ('[Service]\nLimitMEMLOCK=infinity\n', '[Service]\nLimitMEMLOCK=64M\n', 'drift', UNIT_DROPIN),
     # no LimitMEMLOCK= of its own: the manager's default from the files
     ('[Service]\nExecStart=/bin/true\n', None, 'drift', MANAGER_DROPIN),
 ])
 def test_audit_memlock_of_the_serving_unit_after_the_next_boot(fake_host, no_nvml, monkeypatch,
                                                                unit, dropin, expected, named):
-    files = [UNIT_FILE] + ([UNIT_DROPIN] if dropin else [])
-    systemd(fake_host, monkeypatch, memlock='infinity',
-            unit_props={'FragmentPath': UNIT_FILE, 'DropInPaths': ' '.join(files[1:])})
+    systemd(fake_host, monkeypatch, memlock='infinity')
     service_process(fake_host)
     fake_host.write('/proc/%d/limits' % PID, 'Limit                     Soft Limit           Hard Limit           Units\n'
                     + UNLIMITED)
