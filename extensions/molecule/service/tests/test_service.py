@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'tests', 'molecule'))
 from iht_verify import playbook as _playbook  # noqa: E402 pylint: disable=wrong-import-position
+from iht_verify import modules_ran as _modules_ran  # noqa: E402 pylint: disable=wrong-import-position
 
 SERVICES = {
     # host: (unit, port, model name, allocator library file name)
@@ -303,6 +304,20 @@ def test_site_checks_every_role_before_the_first_change(host):
         assert 'Apply the sysctl profile' not in run.stdout, (extra, run.stdout)   # base never started
     assert host.check_output(state) == before
     assert 'vm.swappiness = 7' not in host.check_output('cat /etc/sysctl.d/*.conf')
+
+
+# --tags service: the service's checks (its unit and account modules in check mode), then the role's modules; nothing
+# of base, the kubelet or the accelerator roles.
+SERVICE_MODULES = ['service_unit', 'service_account', 'service_unit', 'service_account', 'numa_bind', 'system_packages',
+                   'allocator_preload']
+
+
+@pytest.mark.parametrize('mode', ['check', 'run'])
+def test_service_tag_selects_only_the_service(host, mode):
+    _vllm_host_only(host)
+    extra = ['--check'] if mode == 'check' else []
+    ran = _modules_ran('site.yml', '--tags', 'service', '--limit', VLLM_HOST, *extra)[VLLM_HOST]
+    assert ran == SERVICE_MODULES + ([] if mode == 'check' else ['service_health']), ran
 
 
 def test_a_server_that_exits_at_once_fails_the_health_wait_at_once(host):
