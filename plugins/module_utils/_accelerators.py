@@ -40,7 +40,7 @@ KINDS = ('nvidia', 'ascend', 'tpu')
 PCI_DIR = _topology.PCI_DIR
 SYSFS = '/sys'
 DEVFS = '/dev'
-NVIDIA_VENDOR = '0x10de'
+NVIDIA_VENDOR = _topology.NVIDIA_VENDOR
 HUAWEI_VENDOR = '0x19e5'
 GOOGLE_VENDOR = '0x1ae0'
 
@@ -103,32 +103,13 @@ def _entry(kind, index, ident, model=None, numa_node=None, pci_bus_id=None, sour
 
 # -- PCI -----------------------------------------------------------------------
 def pci_numa_node(bdf):
-    """A PCI device's NUMA node, None when unknown (``-1``) or unreadable."""
-    try:
-        node = int(_host.read_value(sys_path('%s/%s/numa_node' % (PCI_DIR, bdf))))
-    except (TypeError, ValueError):
-        return None
-    return node if node >= 0 else None
+    """A PCI device's NUMA node (under the sysfs root detection reads), None when unknown or unreadable."""
+    return _topology.pci_numa_node(bdf, sys_path(PCI_DIR))
 
 
 def pci_devices(vendor):
-    """PCI functions of a vendor, sorted by bus id: ``{bdf, device, class, subsystem_device}``."""
-    found = []
-    for entry in _host.listdir(sys_path(PCI_DIR)):
-        bdf = _topology.normalize_bdf(entry)
-        if bdf is None:
-            continue
-        base = sys_path('%s/%s' % (PCI_DIR, entry))
-        if (_host.read_value(base + '/vendor') or '').lower() != vendor:
-            continue
-        found.append({
-            'bdf': bdf,
-            'entry': entry,
-            'device': (_host.read_value(base + '/device') or '').lower(),
-            'class': (_host.read_value(base + '/class') or '').lower(),
-            'subsystem_device': (_host.read_value(base + '/subsystem_device') or '').lower(),
-        })
-    return sorted(found, key=lambda d: d['bdf'])
+    """PCI functions of a vendor under the sysfs root detection reads, sorted by bus id."""
+    return _topology.pci_devices(vendor, sys_path(PCI_DIR))
 
 
 def _dev_numbers(directory, pattern):
@@ -152,7 +133,7 @@ def _link_target_name(path):
 # -- NVIDIA --------------------------------------------------------------------
 def nvidia_from_pci():
     """NVIDIA GPUs on PCI (vendor 0x10de, display class 0x03xxxx: not the audio function or NVSwitches)."""
-    gpus = [d['bdf'] for d in pci_devices(NVIDIA_VENDOR) if d['class'].startswith('0x03')]
+    gpus = _topology.nvidia_gpus(sys_path(PCI_DIR))
     return [_entry('nvidia', i, bdf, None, pci_numa_node(bdf), bdf, 'pci') for i, bdf in enumerate(gpus)]
 
 

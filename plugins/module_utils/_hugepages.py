@@ -24,11 +24,12 @@ import re
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
 
 THP_DIR = '/sys/kernel/mm/transparent_hugepage'
 THP_SETTINGS = ('enabled', 'defrag')
 HUGEPAGES_DIR = '/sys/kernel/mm/hugepages'
-NODE_DIR = '/sys/devices/system/node'
+NODE_DIR = _topology.NODE_DIR
 TMPFILES_PATH = '/etc/tmpfiles.d/90-inference-host-tuning-hugepages.conf'
 
 #: Page sizes this collection manages, as written on the kernel command line, in kB.
@@ -47,14 +48,12 @@ MAX_MEMORY_SHARE = 0.9
 
 def mem_total_kib(node=None):
     """MemTotal in KiB of the host (node None) or of one NUMA node; None when it cannot be read."""
-    path = '/proc/meminfo' if node is None else '%s/node%d/meminfo' % (NODE_DIR, node)
-    for line in (_host.read(path) or '').splitlines():
+    if node is not None:
+        return _topology.node_mem_total_kib(node)
+    for line in (_host.read('/proc/meminfo') or '').splitlines():
         fields = line.replace(':', ' ').split()
-        # "MemTotal: N kB" or, per node, "Node 0 MemTotal: N kB"
-        if 'MemTotal' in fields:
-            i = fields.index('MemTotal')
-            if i + 1 < len(fields) and fields[i + 1].isdigit():
-                return int(fields[i + 1])
+        if fields[:1] == ['MemTotal'] and len(fields) > 1 and fields[1].isdigit():
+            return int(fields[1])
     return None
 
 

@@ -16,12 +16,12 @@ kept at this layer's edge: power in milliwatts from NVML, watts in results.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
 
 try:
     import pynvml
@@ -113,16 +113,9 @@ def watts(mw):
     return mw // 1000 if mw % 1000 == 0 else mw / 1000.0
 
 
-# -- PCI bus ids -----------------------------------------------------------
-_BUS_ID = re.compile(r'^(?:([0-9a-fA-F]{1,8}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])\Z')
-
-
-def parse_bus_id(text):
-    """(domain, bus, device, function) of ``17:00.0``, ``0000:17:00.0`` or ``00000000:17:00.0``."""
-    m = _BUS_ID.match((text or '').strip())
-    if not m:
-        return None
-    return (int(m.group(1) or '0', 16), int(m.group(2), 16), int(m.group(3), 16), int(m.group(4), 16))
+# -- PCI bus ids (the parsing and the kernel's form are _topology's) -------------------------
+parse_bus_id = _topology.parse_bdf
+sysfs_bus_id = _topology.bdf_text
 
 
 def nvml_bus_id(parts):
@@ -130,19 +123,9 @@ def nvml_bus_id(parts):
     return '%08X:%02X:%02X.%X' % parts
 
 
-def sysfs_bus_id(parts):
-    """The kernel's form: ``0000:17:00.0`` (lower case, 4-digit domain)."""
-    return '%04x:%02x:%02x.%x' % parts
-
-
 def sysfs_numa_node(parts):
     """NUMA node of a PCI device from sysfs; None when unknown (-1 or missing)."""
-    value = _host.read_value('/sys/bus/pci/devices/%s/numa_node' % sysfs_bus_id(parts))
-    try:
-        node = int(value)
-    except (TypeError, ValueError):
-        return None
-    return node if node >= 0 else None
+    return _topology.pci_numa_node(sysfs_bus_id(parts))
 
 
 # -- GPUs --------------------------------------------------------------------

@@ -107,16 +107,27 @@ def _range_text(first, last):
 
 
 # -- PCI -----------------------------------------------------------------------
+def parse_bdf(text):
+    """(domain, bus, device, function) of ``17:00.0``, ``0000:17:00.0`` or ``00000000:17:00.0`` (NVML's form);
+    None when the text is not a PCI address."""
+    m = _BDF.match((text or '').strip())
+    if not m:
+        return None
+    return (int(m.group(1) or '0', 16), int(m.group(2), 16), int(m.group(3), 16), int(m.group(4), 16))
+
+
+def bdf_text(parts):
+    """The kernel's form of a PCI address: ``0000:17:00.0`` (lower case, 4-digit domain)."""
+    return '%04x:%02x:%02x.%x' % parts
+
+
 def normalize_bdf(text):
     """``'17:00.0'``, ``'00000000:17:00.0'`` (NVML) or ``'0000:17:00.0'`` -> ``'0000:17:00.0'``.
 
     Returns None when the text is not a PCI address.
     """
-    m = _BDF.match((text or '').strip())
-    if not m:
-        return None
-    domain = int(m.group(1) or '0', 16)
-    return '%04x:%02x:%02x.%s' % (domain, int(m.group(2), 16), int(m.group(3), 16), m.group(4))
+    parts = parse_bdf(text)
+    return None if parts is None else bdf_text(parts)
 
 
 def netdev_bdf(name):
@@ -133,30 +144,57 @@ def pci_exists(bdf):
     return _host.isdir('%s/%s' % (PCI_DIR, bdf))
 
 
-def pci_raw_node(bdf):
-    """The device's ``numa_node`` as an int (``-1`` when unknown), None when unreadable."""
-    value = _host.read_value('%s/%s/numa_node' % (PCI_DIR, bdf))
+def pci_raw_node(bdf, pci_dir=PCI_DIR):
+    """The device's ``numa_node`` as an int (``-1`` when unknown), None when unreadable. ``pci_dir``: where the
+    PCI devices are (a fake sysfs root's, for detection in tests)."""
+    value = _host.read_value('%s/%s/numa_node' % (pci_dir, bdf))
     try:
         return int(value)
     except (TypeError, ValueError):
         return None
 
 
-def nvidia_gpus():
-    """NVIDIA GPUs on PCI (vendor 0x10de, class 0x03xxxx), sorted by bus id (NVML order)."""
-    gpus = []
-    for entry in _host.listdir(PCI_DIR):
+def pci_numa_node(bdf, pci_dir=PCI_DIR):
+    """The device's NUMA node; None when unknown (``-1``) or unreadable."""
+    node = pci_raw_node(bdf, pci_dir)
+    return node if node is not None and node >= 0 else None
+
+
+def node_mem_total_kib(node):
+    """MemTotal in KiB of one NUMA node (``Node N MemTotal: X kB``); None when it cannot be read."""
+    for line in (_host.read('%s/node%d/meminfo' % (NODE_DIR, node)) or '').splitlines():
+        fields = line.replace(':', ' ').split()
+        if 'MemTotal' in fields:
+            i = fields.index('MemTotal')
+            if i + 1 < len(fields) and fields[i + 1].isdigit():
+                return int(fields[i + 1])
+    return None
+
+
+def pci_devices(vendor, pci_dir=PCI_DIR):
+    """PCI functions of a vendor, sorted by bus id: ``{bdf, entry, device, class, subsystem_device}``."""
+    found = []
+    for entry in _host.listdir(pci_dir):
         bdf = normalize_bdf(entry)
         if bdf is None:
             continue
-        base = '%s/%s' % (PCI_DIR, entry)
-        if (_host.read_value(base + '/vendor') or '').lower() != NVIDIA_VENDOR:
+        base = '%s/%s' % (pci_dir, entry)
+        if (_host.read_value(base + '/vendor') or '').lower() != vendor:
             continue
-        # 0x0300 VGA, 0x0302 3D controller; skips the HDMI audio function and NVSwitches.
-        if not (_host.read_value(base + '/class') or '').lower().startswith('0x03'):
-            continue
-        gpus.append(bdf)
-    return sorted(gpus)
+        found.append({
+            'bdf': bdf,
+            'entry': entry,
+            'device': (_host.read_value(base + '/device') or '').lower(),
+            'class': (_host.read_value(base + '/class') or '').lower(),
+            'subsystem_device': (_host.read_value(base + '/subsystem_device') or '').lower(),
+        })
+    return sorted(found, key=lambda d: d['bdf'])
+
+
+def nvidia_gpus(pci_dir=PCI_DIR):
+    """Bus ids of the NVIDIA GPUs on PCI (vendor 0x10de, class 0x03xxxx: 0x0300 VGA, 0x0302 3D controller; not the
+    HDMI audio function or NVSwitches), sorted (NVML's order)."""
+    return [d['bdf'] for d in pci_devices(NVIDIA_VENDOR, pci_dir) if d['class'].startswith('0x03')]
 
 
 # -- the host ------------------------------------------------------------------

@@ -288,7 +288,6 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _sysc
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
 
-NODE_DIR = '/sys/devices/system/node'
 LIMITS_CONF = '/etc/security/limits.conf'
 LIMITS_D = '/etc/security/limits.d'
 PID1_LIMITS = '/proc/1/limits'
@@ -297,20 +296,10 @@ KINDS = tuple(_accelerators.KINDS) + ('none',)
 
 
 # -- inventory -----------------------------------------------------------------
-def node_memory_kb(node):
-    for line in (_host.read('%s/node%d/meminfo' % (NODE_DIR, node)) or '').splitlines():
-        fields = line.split()
-        if len(fields) >= 4 and fields[2] == 'MemTotal:':
-            try:
-                return int(fields[3])
-            except ValueError:
-                return None
-    return None
-
-
 def numa_inventory():
     topo = _topology.Topology()
-    return {'nodes': dict((str(n), {'cpus': _topology.format_cpulist(cpus), 'memory_kb': node_memory_kb(n)})
+    return {'nodes': dict((str(n), {'cpus': _topology.format_cpulist(cpus),
+                                    'memory_kb': _topology.node_mem_total_kib(n)})
                           for n, cpus in sorted(topo.nodes.items()))}
 
 
