@@ -58,6 +58,16 @@ def report(kind):
         return json.load(f)
 
 
+def check_predicted_converge(name):
+    """Assert that the converge's --check run (Molecule's check step) reported exactly the changes the real converge
+    made on host ``name`` (the start of a unit not installed yet included); the real run's entry."""
+    check, run = report('check'), report('run')
+    assert run[name]['changed'], 'the first converge changed nothing on %s: the test proves nothing' % name
+    assert sorted(check[name]['changed']) == sorted(run[name]['changed'])
+    assert not run[name]['failed'] and not check[name]['failed']
+    return run[name]
+
+
 def pid(host, unit='vllm.service'):
     """The MainPID of a running unit (the test fails when it does not run)."""
     main_pid = int(host.check_output('systemctl show --property=MainPID --value %s' % unit))

@@ -15,6 +15,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'tests', 'molecule'))
 from iht_verify import playbook as _playbook  # noqa: E402 pylint: disable=wrong-import-position
+from iht_verify import report as _report, check_predicted_converge as _check_predicted_converge  # noqa: E402 pylint: disable=wrong-import-position
 
 LEDGER = '/var/lib/inference_host_tuning/ledger.json'
 SYSCTL_FILE = '/etc/sysctl.d/90-inference-host-tuning.conf'
@@ -24,12 +25,6 @@ PREPARED_FSTAB = (
     'UUID=0d3c-feed  /      ext4  errors=remount-ro  0  1\n'
     'UUID=5a5a-0001  none   swap  sw                 0  0\n'
 )
-
-
-def _report(kind):
-    path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'changes', 'converge-%s.json' % kind)
-    with open(path) as f:
-        return json.load(f)
 
 
 def _name(host):
@@ -51,11 +46,7 @@ def _ledger(host):
 
 
 def test_check_mode_predicted_exactly_the_real_changes(host):
-    check, run = _report('check'), _report('run')
-    name = _name(host)
-    assert run[name]['changed'], 'the first converge changed nothing: the test proves nothing'
-    assert sorted(check[name]['changed']) == sorted(run[name]['changed'])
-    assert not run[name]['failed']
+    _check_predicted_converge(_name(host))
 
 
 def test_sysctl_profile_persisted(host):
