@@ -8,8 +8,8 @@ It runs once (no testinfra host fixture), after the other tests, on the converge
 none: the base role, and the kubelet role with kubelet_tuning). Each run writes its change report
 (plugins/callback/change_report.py) to a directory of its own; the report lists per host the modules that
 ran, which is what is compared. Run in pairs (two ansible-playbook processes at a time) to keep the scenario
-short. The nvidia, ascend, tpu, health and service tags are run in their own scenarios' converges (and the
-service tag in the service scenario's tests).
+short. The nvidia, ascend, tpu and health tags are run in the nvidia and accelerators scenarios' tests, the service
+tag in the service scenario's.
 """
 
 from __future__ import absolute_import, division, print_function
