@@ -16,6 +16,8 @@ import os
 import subprocess
 import tempfile
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -56,6 +58,16 @@ def report(kind):
     path = os.path.join(os.environ['MOLECULE_EPHEMERAL_DIRECTORY'], 'changes', 'converge-%s.json' % kind)
     with open(path) as f:
         return json.load(f)
+
+
+def only_on(name):
+    """An autouse fixture that skips a file's tests on every host of the scenario but ``name`` (assign it to a
+    module-level name: ``_only_here = only_on(HOST)``)."""
+    @pytest.fixture(autouse=True)
+    def _only_on(host):
+        if host.backend.get_hostname() != name:
+            pytest.skip('these checks run on %s' % name)
+    return _only_on
 
 
 def check_predicted_converge(name):

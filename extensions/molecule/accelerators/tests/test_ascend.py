@@ -17,17 +17,13 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'tests', 'molecule'))
 from iht_verify import environ as _environ, playbook as _playbook, report as _report, proc as _proc  # noqa: E402 pylint: disable=wrong-import-position
 from iht_verify import modules_ran as _modules_ran  # noqa: E402 pylint: disable=wrong-import-position
-from iht_verify import check_predicted_converge as _check_predicted_converge  # noqa: E402 pylint: disable=wrong-import-position
+from iht_verify import check_predicted_converge as _check_predicted_converge, only_on as _only_on  # noqa: E402 pylint: disable=wrong-import-position
 
 # The accelerators scenario has an Ascend and a TPU host: these tests are the Ascend host's, and every playbook they run
 # is limited to it.
 HOST = 'iht-ascend-debian12'
 
-
-@pytest.fixture(autouse=True)
-def _this_host_only(host):
-    if host.backend.get_hostname() != HOST:
-        pytest.skip('the Ascend checks run on iht-ascend-debian12')
+_only_here = _only_on(HOST)
 
 
 UNIT_FILE = '/etc/systemd/system/vllm.service'
