@@ -116,38 +116,14 @@ def parse_systemd_limit(text):
     return (values[0], values[-1])
 
 
-def _last_setting(path, section, key):
-    """The last ``key=`` value in ``[section]`` of a systemd file; None when it has none (or cannot be read)."""
-    value, current = None, None
-    for raw in (_host.read_lenient(path) or '').splitlines():
-        line = raw.strip()
-        if not line or line[0] in '#;':
-            continue
-        if line.startswith('[') and line.endswith(']'):
-            current = line[1:-1]
-        elif current == section and '=' in line:
-            name, _sep, val = line.partition('=')
-            if name.strip() == key:
-                value = val.strip()
-    return value
-
-
 def manager_memlock_files():
     """[(path, value)] of every DefaultLimitMEMLOCK= the manager reads at its next start, in the order it reads
     them (the last one wins)."""
     out = []
-    value = _last_setting(SYSTEM_CONF, 'Manager', 'DefaultLimitMEMLOCK')
-    if value is not None:
-        out.append((SYSTEM_CONF, value))
-    chosen = {}
-    for d in SYSTEM_CONF_DIRS:
-        for name in _host.listdir(d):
-            if name.endswith('.conf'):
-                chosen[name] = '%s/%s' % (d, name)
-    for name in sorted(chosen):
-        value = _last_setting(chosen[name], 'Manager', 'DefaultLimitMEMLOCK')
+    for path in [SYSTEM_CONF] + _systemd.conf_files(SYSTEM_CONF_DIRS):
+        value = _systemd.last_setting(path, 'Manager', 'DefaultLimitMEMLOCK')
         if value is not None:
-            out.append((chosen[name], value))
+            out.append((path, value))
     return out
 
 
@@ -158,7 +134,7 @@ def next_memlock(unit_files):
     before: taken as 8M); None when the value there cannot be read."""
     found = None
     for path in unit_files:
-        value = _last_setting(path, 'Service', 'LimitMEMLOCK')
+        value = _systemd.last_setting(path, 'Service', 'LimitMEMLOCK')
         if value is not None:
             found = (path, 'LimitMEMLOCK', value)
     if found is None:

@@ -145,10 +145,32 @@ def unit_files(unit):
     directory of higher priority hides the others). Read from the disk, so a drop-in added without a daemon-reload
     counts, as it will at the next boot."""
     files = [f for f in [find_unit(unit)] if f]
+    return files + conf_files(['%s/%s' % (directory, sub) for directory in reversed(UNIT_DIRS)
+                               for sub in ('%s.d' % unit.rsplit('.', 1)[-1], '%s.d' % unit)])
+
+
+def conf_files(directories):
+    """The ``.conf`` files of ``directories`` (lowest priority first) in the order systemd reads them: by file name,
+    a name in a directory of higher priority hiding the same name in the others."""
     chosen = {}
-    for directory in reversed(UNIT_DIRS):
-        for sub in ('%s.d' % unit.rsplit('.', 1)[-1], '%s.d' % unit):
-            for name in _host.listdir('%s/%s' % (directory, sub)):
-                if name.endswith('.conf'):
-                    chosen[name] = '%s/%s/%s' % (directory, sub, name)
-    return files + [chosen[name] for name in sorted(chosen)]
+    for directory in directories:
+        for name in _host.listdir(directory):
+            if name.endswith('.conf'):
+                chosen[name] = '%s/%s' % (directory, name)
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def last_setting(path, section, key):
+    """The last ``key=`` value in ``[section]`` of a systemd file; None when it has none (or cannot be read)."""
+    value, current = None, None
+    for raw in (_host.read_lenient(path) or '').splitlines():
+        line = raw.strip()
+        if not line or line[0] in '#;':
+            continue
+        if line.startswith('[') and line.endswith(']'):
+            current = line[1:-1]
+        elif current == section and '=' in line:
+            name, _sep, val = line.partition('=')
+            if name.strip() == key:
+                value = val.strip()
+    return value
