@@ -201,6 +201,11 @@ HOSTILE = {
     'description_backslash': 'description',
     'name_traversal': 'name',
     'port_out_of_range': 'port',
+    # the roles' own checks (tasks/validate.yml), before their first change
+    'ascend_buffsize_newline': 'ascend_hccl_buffsize',
+    'tpu_environment_name_newline': 'tpu_extra_environment',
+    'health_url_trailing_newline': 'inference_service_health_url',
+    'allocator_library_traversal': 'inference_service_allocator_library',
     'operator_unit': 'takeover',
     'kubelet_quote_newline': 'reserved_system_cpus',
     'kubelet_config_dir': 'config_dir',
