@@ -4,9 +4,10 @@
 
 """Action of inference.host_tuning.host_audit (documented in plugins/modules/host_audit.py).
 
-On the controller: the host's role variables (inventory values, else the roles' defaults) become
-one desired profile per kind of host. Then one inference_host_info call on the host detects its
-accelerators and audits it against the profile of its kind: one round trip per host.
+One inference_host_info call on the host detects its accelerators and audits it against what this
+collection's modules were last asked to apply there (the requests recorded in its restore ledger), or
+against the ``desired`` profile given: one round trip per host. The role variables are not read: the
+host itself knows what was applied to it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,10 +17,24 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.inference.host_tuning.plugins.plugin_utils import _audit_desired
-
 MODULE = 'inference.host_tuning.inference_host_info'
 STATUSES = ('ok', 'drift', 'pending_reboot', 'unavailable')
+KINDS = ('auto', 'nvidia', 'ascend', 'tpu', 'none')
+RESULT_KEYS = (('kind', 'host_kind'), ('accelerator_kind', 'accelerator_kind'),
+               ('accelerator_counts', 'accelerator_counts'), ('accelerators', 'accelerators'), ('numa', 'numa'),
+               ('desired', 'desired'), ('audit', 'audit'), ('notes', 'notes'))
+
+
+class HostVariableError(ValueError):
+    """A host variable the audit reads (the kind, the sysfs and devfs roots) is wrong."""
+
+
+def forced_kind(value, source):
+    """The kind ``value`` (from ``source``) forces, auto when unset."""
+    kind = 'auto' if value is None or str(value).strip() == '' else str(value).strip().lower()
+    if kind not in KINDS:
+        raise HostVariableError('%s is %r; use %s' % (source, value, ', '.join(KINDS)))
+    return kind
 
 
 class ActionModule(ActionBase):
@@ -34,7 +49,25 @@ class ActionModule(ActionBase):
         try:
             return self._templar.template(task_vars[name])
         except AnsibleError as e:
-            raise _audit_desired.DesiredError('%s cannot be resolved for this host: %s' % (name, to_text(e)))
+            raise HostVariableError('%s cannot be resolved for this host: %s' % (name, to_text(e)))
+
+    def _module_args(self, args, task_vars):
+        if args['kind'] is not None:
+            kind = forced_kind(args['kind'], 'kind')
+        else:
+            kind = forced_kind(self._host_value(task_vars, 'inference_accelerator_kind', None),
+                               'inference_accelerator_kind')
+        module_args = dict(
+            kind=kind,
+            use_nvml=args['use_nvml'],
+            sysfs_root=args['sysfs_root'] or self._host_value(task_vars, 'inference_sysfs_root', None) or '/sys',
+            devfs_root=args['devfs_root'] or self._host_value(task_vars, 'inference_devfs_root', None) or '/dev',
+        )
+        if args['desired'] is not None:
+            module_args['desired'] = args['desired']
+        else:
+            module_args['desired_recorded'] = True
+        return module_args
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
@@ -47,31 +80,11 @@ class ActionModule(ActionBase):
         ))
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-
         try:
-            if args['kind'] is not None:
-                kind = _audit_desired.forced_kind(args['kind'], 'kind')
-            else:
-                kind = _audit_desired.forced_kind(self._host_value(task_vars, 'inference_accelerator_kind', None))
-            if args['desired'] is not None:
-                by_kind = dict((k, args['desired']) for k in _audit_desired.KINDS)
-            else:
-                values = _audit_desired.role_defaults()
-                values.update((name, self._host_value(task_vars, name, values.get(name)))
-                              for name in _audit_desired.VARIABLES)
-                by_kind = _audit_desired.desired_by_kind(values)
-        except _audit_desired.DesiredError as e:
-            result.update(failed=True, msg='Cannot build the desired state of %s: %s'
-                                           % (task_vars.get('inventory_hostname', 'this host'), e))
+            module_args = self._module_args(args, task_vars)
+        except HostVariableError as e:
+            result.update(failed=True, msg='Cannot audit %s: %s' % (task_vars.get('inventory_hostname', 'this host'), e))
             return result
-
-        module_args = dict(
-            desired_by_kind=by_kind,
-            kind=kind,
-            use_nvml=args['use_nvml'],
-            sysfs_root=args['sysfs_root'] or self._host_value(task_vars, 'inference_sysfs_root', None) or '/sys',
-            devfs_root=args['devfs_root'] or self._host_value(task_vars, 'inference_devfs_root', None) or '/dev',
-        )
         try:
             info = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
         finally:
@@ -79,22 +92,10 @@ class ActionModule(ActionBase):
         if info.get('failed'):
             result.update(info)
             return result
-
         summary = dict((s, 0) for s in STATUSES)
         summary.update(info.get('summary') or {})
-        result.update(
-            changed=False,
-            kind=info['host_kind'],
-            accelerator_kind=info['accelerator_kind'],
-            accelerator_counts=info['accelerator_counts'],
-            accelerators=info['accelerators'],
-            kernel=info['kernel']['release'],
-            numa=info['numa'],
-            desired=info['desired'],
-            summary=summary,
-            audit=info['audit'],
-            notes=info['notes'],
-        )
+        result.update(dict((key, info[name]) for key, name in RESULT_KEYS))
+        result.update(changed=False, kernel=info['kernel']['release'], summary=summary)
         if info.get('warnings'):
             result['warnings'] = info['warnings']
         return result

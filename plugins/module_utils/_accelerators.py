@@ -275,6 +275,51 @@ def ascend(module):
     return out, notes
 
 
+# -- Ascend health (npu-smi info -t health -i N) --------------------------------
+#: Where a bare ``npu-smi`` is looked for besides PATH (as ``npu_smi()`` looks).
+NPU_SMI_DIRS = ('/usr/local/sbin', '/usr/local/bin')
+#: The health of an NPU whose ``Health Status`` npu-smi printed none of (or that npu-smi could not report).
+HEALTH_UNREADABLE = 'unreadable'
+HEALTH_OK = 'OK'
+#: What npu-smi prints for "no error code" / "no error information".
+NO_VALUE = 'NA'
+# The first match of each (``Key : Value`` lines; white space before the colon may be spaces only).
+_HEALTH_STATUS = re.compile(r'Health Status *: *([A-Za-z]+)')
+_ERROR_CODE = re.compile(r'Error Code *: *([^ \r\n]+)')
+_ERROR_INFORMATION = re.compile(r'Error Information *: *(.+)')
+
+
+def _first(pattern, text):
+    m = pattern.search(text)
+    value = m.group(1).strip() if m else ''
+    return value or None
+
+
+def parse_npu_health(text):
+    """The health of one NPU from ``npu-smi info -t health -i N``:
+    ``{health, error_code, error_information, detail}``.
+
+    ``health`` is the word after ``Health Status`` (``OK``, ``Warning``, ``Alarm``, ``Critical``...), or
+    ``unreadable`` when there is none.  ``error_code`` and ``error_information`` are None where npu-smi
+    prints ``NA`` or nothing.  ``detail`` is ``error code CODE: INFORMATION`` when there is an error code
+    (``NA`` standing for missing information), else empty.
+    """
+    text = text or ''
+    health = _first(_HEALTH_STATUS, text) or HEALTH_UNREADABLE
+    code = _first(_ERROR_CODE, text)
+    info = _first(_ERROR_INFORMATION, text)
+    code = None if code == NO_VALUE else code
+    info = None if info == NO_VALUE else info
+    detail = 'error code %s: %s' % (code, info or NO_VALUE) if code else ''
+    return {'health': health, 'error_code': code, 'error_information': info, 'detail': detail}
+
+
+def npu_health_failed(argv, rc, out, err):
+    """The health of an NPU that ``argv`` (npu-smi) could not report: exit status ``rc`` (or an errno)."""
+    return {'health': HEALTH_UNREADABLE, 'error_code': None, 'error_information': None,
+            'detail': '%s failed (rc=%s): %s' % (' '.join(argv), rc, (err or out or '').strip())}
+
+
 # -- TPU -----------------------------------------------------------------------
 def tpu_model(dev):
     if dev['device'] == TPU_V2_V3:

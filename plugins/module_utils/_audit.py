@@ -152,6 +152,57 @@ def validate(desired):
     return errors
 
 
+def _only(requests, owner):
+    """The one request of a host-wide owner ({} when it recorded none)."""
+    return (requests.get(owner) or {}).get('') or {}
+
+
+def desired_from_requests(requests):
+    """The profile to audit, from what the modules were last asked to apply (the ledger's ``requests``:
+    {owner: {instance: request}}), so that the audit follows exactly what site.yml (or an operator's own
+    playbook) applied to this host. Returns (desired, notes)."""
+    desired, notes = {}, []
+    sysctl = _only(requests, 'sysctl_profile')
+    if sysctl.get('profile'):
+        desired['sysctl_profile'] = sysctl['profile']
+    if sysctl.get('settings'):
+        desired['sysctl'] = dict(sysctl['settings'])
+    pages = _only(requests, 'hugepages')
+    thp = dict((k, pages['thp_' + k]) for k in THP_SETTINGS if pages.get('thp_' + k))
+    if thp:
+        desired['thp'] = thp
+    if pages.get('pools'):
+        desired['hugepages'] = [dict((k, v) for k, v in pool.items() if k in POOL_KEYS and v is not None)
+                                for pool in pages['pools']]
+    if _only(requests, 'cpu_governor').get('governor'):
+        desired['governor'] = _only(requests, 'cpu_governor')['governor']
+    if 'memlock' in requests:
+        desired['memlock'] = 'unlimited'
+    if 'swap' in requests:
+        desired['swap'] = dict((k, _only(requests, 'swap').get(k, v)) for k, v in SWAP_DEFAULTS.items())
+    if _only(requests, 'io_scheduler').get('scheduler'):
+        desired['io_scheduler'] = dict((k, _only(requests, 'io_scheduler').get(k)) for k in IO_SCHEDULER_KEYS)
+    gpu = dict((k, v) for k, v in _only(requests, 'nvidia_gpu').items() if k in GPU_SETTINGS and v is not None)
+    if gpu:
+        desired['gpu'] = gpu
+    units = sorted(requests.get('service_unit') or {})
+    if units:
+        desired['service'] = _service_request(requests, units[0])
+        if len(units) > 1:
+            notes.append('the audit checks one serving unit, %s; also recorded: %s' % (units[0], ', '.join(units[1:])))
+    return desired, notes
+
+
+def _service_request(requests, unit):
+    service = {'unit': unit}
+    if unit in (requests.get('numa_bind') or {}):
+        service['cpus'] = FROM_UNIT
+    allocator = (requests.get('allocator_preload') or {}).get(unit)
+    if allocator is not None and allocator.get('allocator') != 'none':
+        service['allocator_library'] = allocator.get('library') or FROM_UNIT
+    return service
+
+
 def _gpu_errors(gpu):
     """The GPU values as the nvidia_gpu module takes them: watts, max or default; a boolean; a compute mode."""
     errors = []

@@ -24,6 +24,12 @@ def governor_path(cpu):
     return '%s/cpu%d/cpufreq/scaling_governor' % (CPU_DIR, cpu)
 
 
+def cpu_of(path):
+    """The CPU number of a governor_path() (None for another path)."""
+    m = re.match(r'%s/cpu(\d+)/cpufreq/scaling_governor\Z' % re.escape(CPU_DIR), path)
+    return int(m.group(1)) if m else None
+
+
 def cpufreq_cpus():
     """Numbers of the CPUs that have a cpufreq governor, in order."""
     cpus = []

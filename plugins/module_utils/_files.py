@@ -35,6 +35,12 @@ def header(owner):
     return HEADER % owner
 
 
+def is_ours(content, owner):
+    """True when a file's text starts with ``owner``'s header: the one test of "this collection wrote it",
+    used where the ledger has no record of the file."""
+    return content is not None and content.startswith(header(owner).split('\n', 1)[0] + '\n')
+
+
 def make_dirs(path, mode=0o755):
     """Create the host directory ``path`` and its missing parents with exactly ``mode`` (umask ignored)."""
     full = _host.host_path(path)

@@ -13,8 +13,9 @@ module can fail with "Nothing was changed" before it reads or writes anything.
 
 Formats: systemd unit files and drop-ins (``unit()``, ``exec_line()``, ``environment()``),
 environment files (``env_file_line()``), udev rules (``udev_rule()``), tmpfiles.d
-(``tmpfiles_line()``), sysctl.d (``sysctl_line()``), limits.d (``limits_line()``), kernel
-command line parameters (``kernel_param()``), JSON (``json_text()``) and YAML (``yaml_text()``).
+(``tmpfiles_line()``; ``tmpfiles_writes()`` for a whole file of boot-time writes), sysctl.d
+(``sysctl_line()``), limits.d (``limits_line()``), kernel command line parameters
+(``kernel_param()``), JSON (``json_text()``) and YAML (``yaml_text()``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -257,6 +258,25 @@ def tmpfiles_line(type_, path, argument, what, mode='-', user='-', group='-', ag
     argument = text(argument, '%s value' % what)
     return u'%s %s %s %s %s %s %s' % (type_, _tmpfiles_escape(path), mode, user, group, age,
                                       _tmpfiles_escape(argument))
+
+
+def tmpfiles_writes(header, entries, what):
+    """A tmpfiles.d file that writes values into /proc or /sys files at boot; None (no file) without entries.
+
+    ``header`` is written as given (comment lines, each ending in a newline).  Then, in the order given,
+    per ``(path, value, comment)`` a ``w PATH - - - - VALUE`` line (``tmpfiles_line()``); a ``comment`` that
+    is not None goes before its line as ``# ...`` lines (``comment_lines()``) after a blank line, while
+    None puts the line right below the one before.
+    """
+    if not entries:
+        return None
+    parts = [header]
+    for path, value, comment in entries:
+        if comment is not None:
+            parts.append(u'\n')
+            parts.extend(line + u'\n' for line in comment_lines(comment))
+        parts.append(tmpfiles_line('w', path, value, what) + u'\n')
+    return u''.join(parts)
 
 
 # -- sysctl.d (sysctl.d(5)) -----------------------------------------------------------------------------

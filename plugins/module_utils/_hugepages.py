@@ -152,15 +152,10 @@ def gigantic_error():
 
 
 # -- persistence -------------------------------------------------------------
-def tmpfiles_line(path, value):
-    return _formats.tmpfiles_line('w', path, '%s' % (value,), 'hugepages')
-
-
 def render_tmpfiles(owner, entries):
-    """tmpfiles.d content for [(path, value), ...]; None (no file) when there is nothing."""
-    if not entries:
-        return None
-    return _files.header(owner) + ''.join(tmpfiles_line(p, v) + '\n' for p, v in entries)
+    """tmpfiles.d content for [(path, value), ...]: our header, then one line each, in that order; None (no
+    file) when there is nothing."""
+    return _formats.tmpfiles_writes(_files.header(owner), [(p, '%s' % (v,), None) for p, v in entries], 'hugepages')
 
 
 # -- kernel command line -----------------------------------------------------

@@ -12,7 +12,9 @@ collection first writes a file or a runtime value it records the original here
 * ``files[path]``: ``existed`` and, if it did, its bytes (base64), mode, uid, gid,
   or ``link`` (the target of a symbolic link, restored as a link);
 * ``runtime[path]``: the value a /proc/sys or /sys file held (written back as is);
-* ``extra[owner]``: anything else an owner needs (for example active swaps).
+* ``extra[owner]``: anything else an owner needs (for example active swaps);
+* ``requests[owner][instance]``: what the owner was last asked to apply (its validated options, per unit
+  for the per-unit owners, ``""`` otherwise): the audit compares the host with these.
 
 Every record names its ``owner`` (the module that changed it), so one owner's
 ``state: absent`` restores only what that owner changed.
@@ -213,12 +215,12 @@ def validate(data):
     """Check a loaded ledger against its schema; raises LedgerError naming the first bad record."""
     if not isinstance(data, dict):
         _bad('(top level)', 'it must be a JSON object')
-    unknown = set(data) - set(('version', 'files', 'runtime', 'extra', 'dirs'))
+    unknown = set(data) - set(('version', 'files', 'runtime', 'extra', 'dirs', 'requests'))
     if unknown:
         _bad('(top level)', 'unknown keys %s' % ', '.join(sorted(unknown)))
     if data.get('version', VERSION) != VERSION:
         _bad('version', 'this collection reads version %d' % VERSION)
-    for key, kind in (('files', dict), ('runtime', dict), ('extra', dict), ('dirs', list)):
+    for key, kind in (('files', dict), ('runtime', dict), ('extra', dict), ('dirs', list), ('requests', dict)):
         if not isinstance(data.get(key, kind()), kind):
             _bad(key, 'must be a JSON %s' % ('object' if kind is dict else 'list'))
     for path, rec in data.get('files', {}).items():
@@ -244,6 +246,12 @@ def validate(data):
             problem = check(key, rec)
             if problem:
                 _bad('extra[%r][%r]' % (owner, key), problem)
+    for owner, bucket in data.get('requests', {}).items():
+        if owner not in ALLOWED or not isinstance(bucket, dict):
+            _bad('requests[%r]' % (owner,), 'unknown owner, or not an object')
+        for instance, request in bucket.items():
+            if not isinstance(request, dict):
+                _bad('requests[%r][%r]' % (owner, instance), 'must be a JSON object')
     for d in data.get('dirs', []):
         if not any(may_create_dir(owner, d) for owner in ALLOWED):
             _bad('dirs', '%r is not a directory this collection creates' % (d,))
@@ -251,9 +259,10 @@ def validate(data):
 
 class Ledger(object):
 
-    def __init__(self, module):
+    def __init__(self, module, readonly=False):
         self.module = module
         self.dirty = False
+        self.readonly = readonly    # read only (the audit): never tightened, never saved
         try:
             data = self._load()
         except LedgerError as e:
@@ -261,6 +270,7 @@ class Ledger(object):
         self.files = data.get('files', {})
         self.runtime = data.get('runtime', {})
         self.extra = data.get('extra', {})
+        self.requests = data.get('requests', {})
         # Directories our writes created, of all records: removed once empty, whichever file goes last.
         self.dirs = data.get('dirs', [])
 
@@ -289,7 +299,7 @@ class Ledger(object):
             raise LedgerError('The restore ledger %s is not valid JSON (%s). It records what to restore; '
                               'repair it from a backup or move it aside before running again.' % (LEDGER_PATH, e))
         validate(data)
-        if loose and not getattr(self.module, 'check_mode', False):
+        if loose and not getattr(self.module, 'check_mode', False) and not self.readonly:
             self.tighten()
         return data
 
@@ -592,12 +602,32 @@ class Ledger(object):
         if self.extra.pop(owner, None) is not None:
             self.dirty = True
 
+    # -- requests: what each owner was last asked to apply (read by the audit) ------------------
+    def record_request(self, owner, request, instance=''):
+        """Keep ``request`` (plain JSON values) as what ``owner`` was last asked to apply."""
+        if self.requests.get(owner, {}).get(instance) != request:
+            self.requests.setdefault(owner, {})[instance] = request
+            self.dirty = True
+
+    def forget_request(self, owner, instance=None):
+        """Drop what ``owner`` was asked to apply (one instance, or all of them)."""
+        bucket = self.requests.get(owner)
+        if bucket is None or (instance is not None and instance not in bucket):
+            return
+        if instance is None:
+            bucket.clear()
+        else:
+            del bucket[instance]
+        if not bucket:
+            del self.requests[owner]
+        self.dirty = True
+
     # -- persisting ----------------------------------------------------------
     def save(self):
         """Write the ledger if anything changed (never call this in check mode)."""
-        if not self.dirty:
+        if not self.dirty or self.readonly:
             return False
-        if not (self.files or self.runtime or self.extra):
+        if not (self.files or self.runtime or self.extra or self.requests):
             # Directories still holding someone else's files stay, and are no longer ours to track.
             self.prune_dirs()
             _files.remove(LEDGER_PATH)
@@ -607,6 +637,8 @@ class Ledger(object):
                 os.rmdir(state_dir)
         else:
             data = {'version': VERSION, 'files': self.files, 'runtime': self.runtime, 'extra': self.extra}
+            if self.requests:
+                data['requests'] = self.requests
             if self.dirs:
                 data['dirs'] = sorted(self.dirs)
             if not _host.isdir(_host.STATE_DIR):

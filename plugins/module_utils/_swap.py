@@ -119,6 +119,47 @@ def is_permission_error(text):
     return 'not permitted' in text or 'permission denied' in text
 
 
+def plan_swapon(module, records):
+    """The recorded swap areas ([{'name', 'type', 'priority'}]) that are off now: (areas, swapon path, why not).
+
+    ``why`` is set (and ``areas`` still listed) when they cannot be turned on here: no swapon, or no
+    CAP_SYS_ADMIN (an unprivileged container)."""
+    active = set(s['name'] for s in active_swaps())
+    areas = [r for r in records or [] if r.get('name') not in active]
+    if not areas:
+        return [], None, None
+    swapon = module.get_bin_path('swapon')
+    if swapon is None:
+        return areas, None, 'swapon was not found'
+    if can_swapoff() is False:
+        return areas, swapon, 'swapon is not permitted here (no CAP_SYS_ADMIN, as in an unprivileged container)'
+    return areas, swapon, None
+
+
+def swapon_argv(swapon, area):
+    """swapon argv for a recorded area, with its priority when it had one."""
+    argv = [swapon or 'swapon']
+    if area.get('priority') is not None and area['priority'] >= 0:
+        argv += ['-p', str(area['priority'])]
+    return argv + [area['name']]
+
+
+def swapon_areas(module, swapon, areas, warn):
+    """Turn the areas on: (names turned on, [(area, message)] not permitted here). Another failure is warned
+    about and the area is no longer tracked."""
+    done, refused = [], []
+    for area in areas:
+        rc, out, err = module.run_command(swapon_argv(swapon, area))
+        msg = (err or out or '').strip()
+        if rc == 0:
+            done.append(area['name'])
+        elif is_permission_error(msg):
+            refused.append((area, msg))
+        else:
+            warn('swapon %s failed (rc=%d): %s; it is no longer tracked.' % (area['name'], rc, msg))
+    return done, refused
+
+
 def is_swap_entry(line):
     """True for an active fstab line whose type (third field) is ``swap``."""
     stripped = line.strip()

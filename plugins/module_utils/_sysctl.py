@@ -466,14 +466,14 @@ def render_sysctl(header, entries):
     return '\n'.join(lines) + '\n'
 
 
+_TMPFILES_NOTE = ('# Scheduler tunables in debugfs cannot be set through sysctl.d; systemd-tmpfiles writes them '
+                  'at boot.\n')
+
+
 def render_tmpfiles(header, entries):
-    """The tmpfiles.d file writing debugfs knobs at boot (``w PATH - - - - VALUE``)."""
-    if not entries:
-        return None
-    lines = [header.rstrip('\n'),
-             '# Scheduler tunables in debugfs cannot be set through sysctl.d; systemd-tmpfiles writes them at boot.']
-    for key, path, value, why in sorted(entries):
-        lines.append('')
-        lines.extend(_formats.comment_lines('%s: %s' % (key, _one_line(why))))
-        lines.append(_formats.tmpfiles_line('w', path, value, 'settings'))
-    return '\n'.join(lines) + '\n'
+    """The tmpfiles.d file writing debugfs knobs at boot: header, a note, then per (key, path, value, why)
+    (sorted) a ``# key: why`` line and ``w PATH - - - - VALUE``; None (no file) when there is nothing."""
+    return _formats.tmpfiles_writes(
+        header.rstrip('\n') + '\n' + _TMPFILES_NOTE,
+        [(path, value, '%s: %s' % (key, _one_line(why))) for key, path, value, why in sorted(entries)],
+        'settings')

@@ -120,6 +120,15 @@ def unit_state(systemctl, unit):
     return {'enabled': systemctl.is_enabled(unit), 'active': systemctl.is_active(unit)}
 
 
+def restore_steps(systemctl, records):
+    """The systemctl argv tails that put recorded units ({unit: {'enabled', 'active'} before}) back."""
+    steps = []
+    for unit in sorted(records or {}):
+        before = {'enabled': bool(records[unit].get('enabled')), 'active': bool(records[unit].get('active'))}
+        steps.extend(steps_to(before, unit_state(systemctl, unit), unit))
+    return steps
+
+
 def steps_to(before, now, unit):
     """The systemctl argv tails that take a unit from ``now`` to ``before`` (start/enable or stop/disable)."""
     steps = []

@@ -177,6 +177,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _allocator
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
@@ -336,6 +337,9 @@ def main():
         allocator = module.params['allocator']
         scope = module.params['scope']
         path = target_path(module)
+        _change.record_request(module, OWNER, _change.pick(module.params, ('allocator', 'scope', 'library')),
+                               module.params['unit'] if scope == 'service' else path,
+                               module.params['state'] == 'present' and allocator != 'none')
         if module.params['state'] == 'absent' or allocator == 'none':
             absent(module, allocator, scope, path)
         present(module, allocator, scope, path)

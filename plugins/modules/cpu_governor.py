@@ -131,6 +131,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _cpu
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
@@ -147,20 +148,13 @@ class CpuGovernor(object):
     def __init__(self, module):
         self.module = module
         self.governor = module.params['governor']
-        self.required = module.params['runtime'] == 'required'
+        self.policy = _change.RuntimePolicy(module, module.params['runtime'], 'the boot-time unit is still managed')
         self.cpus = _cpu.cpufreq_cpus()
         self.current = dict((c, _host.read_value(_cpu.governor_path(c))) for c in self.cpus)
         self.predicted = dict(self.current)
         self.result = dict(changed=False, cpus=len(self.cpus), unit=UNIT_PATH, no_cpufreq=False, skip_reason=None,
-                           runtime_skipped=False, enabled=_systemd.is_linked(UNIT), diff=[])
+                           enabled=_systemd.is_linked(UNIT), diff=[])
         self.systemctl = module.get_bin_path('systemctl')
-
-    def skip_runtime(self, why):
-        if self.required:
-            self.module.fail_json(msg='%s, and runtime=required. Run where /sys is writable or use runtime=best_effort.'
-                                  % why)
-        self.module.warn('%s: skipped the runtime write (the boot-time unit is still managed).' % why)
-        self.result['runtime_skipped'] = True
 
     def validate(self):
         if not _cpu.GOVERNOR_RE.match(self.governor):
@@ -173,7 +167,23 @@ class CpuGovernor(object):
             self.module.fail_json(msg='governor %r is not offered by every CPU on this host; available: %s.'
                                   % (self.governor, ', '.join(offered) or '(none)'))
 
+    def settle(self, changed, enabled):
+        """The result of a run: ``changed``, the boot unit's link, and the governors as they are now."""
+        self.result['changed'] = changed
+        self.result['enabled'] = enabled
+        if not self.module.check_mode:
+            self.predicted = dict((c, _host.read_value(_cpu.governor_path(c))) for c in self.cpus)
+
     # -- present -------------------------------------------------------------
+    def plan_writes(self):
+        """The governors to write; read-only ones go through the runtime policy."""
+        wrong = [c for c in self.cpus if self.current[c] != self.governor]
+        writes = [_change.RuntimeWrite(_cpu.governor_path(c), self.current[c], self.governor)
+                  for c in wrong if not _host.is_readonly(_cpu.governor_path(c))]
+        if len(writes) < len(wrong):
+            self.policy.skip('%s is read-only' % _cpu.CPU_DIR)
+        return writes
+
     def present(self):
         self.validate()
         if not self.cpus:
@@ -181,116 +191,64 @@ class CpuGovernor(object):
                       'nothing to tune' % _cpu.CPU_DIR)
             self.result.update(no_cpufreq=True, skip_reason=reason)
             return
-        writes = []
-        for cpu in self.cpus:
-            if self.current[cpu] == self.governor:
-                continue
-            if _host.is_readonly(_cpu.governor_path(cpu)):
-                continue
-            writes.append(cpu)
-        if len(writes) < len([c for c in self.cpus if self.current[c] != self.governor]):
-            self.skip_runtime('%s is read-only' % _cpu.CPU_DIR)
+        writes = self.plan_writes()
         unit = _files.ManagedFile(UNIT_PATH, _cpu.render_governor_unit(self.governor, OWNER))
         enable = not self.result['enabled'] and self.systemctl is not None
         if self.systemctl is None and not self.result['enabled']:
             self.module.warn('systemctl was not found: %s is installed but not enabled, so the governor is not '
                              'set at boot.' % UNIT_PATH)
-
         changed = bool(writes or unit.changed or enable)
         if unit.changed:
             self.result['diff'].append(unit.diff())
-        for cpu in writes:
-            self.predicted[cpu] = self.governor
+        for w in writes:
+            self.predicted[_cpu.cpu_of(w.path)] = self.governor
         if self.module.check_mode or not changed:
-            self.result['changed'] = changed
-            self.result['enabled'] = self.result['enabled'] or enable
+            self.settle(changed, self.result['enabled'] or enable)
             return
-
         ledger = _ledger.Ledger(self.module)
-        for cpu in writes:
-            ledger.remember_runtime(_cpu.governor_path(cpu), self.current[cpu], OWNER)
-        if unit.changed:
-            ledger.remember_file(UNIT_PATH, OWNER)
+        for w in writes:
+            ledger.remember_runtime(w.path, w.before, OWNER)
         ledger.save()
-
         did = unit.apply(self.module, ledger, OWNER)
-        failed = []
-        for cpu in writes:
-            try:
-                _host.write_runtime(_cpu.governor_path(cpu), self.governor)
-                did = True
-            except _host.RuntimeWriteError as e:
-                failed.append(str(e))
-        if failed:
-            self.skip_runtime('cannot write %d governor(s) (%s)' % (len(failed), failed[0]))
+        did = bool(_change.write_runtime(writes, self.policy, 'governor(s)')) or did
         if unit.changed and _systemd.booted(self.module):
             _systemd.Systemctl(self.module).daemon_reload()
         if enable:
             _systemd.Systemctl(self.module).run('enable', UNIT)
             did = True
         ledger.save()
-        self.result['changed'] = did
-        self.result['enabled'] = _systemd.is_linked(UNIT)
-        self.predicted = dict((c, _host.read_value(_cpu.governor_path(c))) for c in self.cpus)
+        self.settle(did, _systemd.is_linked(UNIT))
 
     # -- absent --------------------------------------------------------------
     def absent(self):
         ledger = _ledger.Ledger(self.module)
-        if UNIT_PATH in ledger.files_of(OWNER):
-            unit = _files.ManagedFile(UNIT_PATH, ledger.original_content(UNIT_PATH))
-        else:
-            # no record: remove the unit only when this module wrote it
-            unit = _files.ManagedFile(UNIT_PATH, None)
-            if not (unit.current or '').startswith(_files.header(OWNER)):
-                unit.desired = unit.current
+        unit = _change.absent_file(ledger, UNIT_PATH, OWNER)
         disable = self.result['enabled'] and self.systemctl is not None
         if self.result['enabled'] and self.systemctl is None:
             self.module.warn('systemctl was not found: cannot disable %s.' % UNIT)
-
-        restores = []
-        for path in ledger.runtime_of(OWNER):
-            original = ledger.original_value(path)
-            if not _host.exists(path) or _host.read_value(path) == original:
-                continue
-            if _host.is_readonly(path):
-                self.skip_runtime('%s is read-only' % path)
-                continue
-            restores.append(path)
-            m = [c for c in self.cpus if _cpu.governor_path(c) == path]
-            if m:
-                self.predicted[m[0]] = original
-
+        restores = _change.plan_runtime_restore(ledger, OWNER, self.policy)
+        for path in restores:
+            if _cpu.cpu_of(path) in self.predicted:
+                self.predicted[_cpu.cpu_of(path)] = ledger.original_value(path)
         changed = bool(restores or unit.changed or disable)
         if unit.changed:
             self.result['diff'].append(unit.diff())
         if self.module.check_mode:
-            self.result['changed'] = changed
-            self.result['enabled'] = self.result['enabled'] and not disable
+            self.settle(changed, self.result['enabled'] and not disable)
             return
-
         did = False
         if disable:
             _systemd.Systemctl(self.module).run('disable', UNIT)
             did = True
-        if UNIT_PATH in ledger.files_of(OWNER):
-            did = ledger.restore_file(UNIT_PATH) or did
-        else:
-            did = unit.apply(self.module) or did
+        did = _change.restore_file(self.module, ledger, unit) or did
         if unit.changed and _systemd.booted(self.module):
             _systemd.Systemctl(self.module).daemon_reload()
-        for path in ledger.runtime_of(OWNER):
-            if path in restores or not _host.exists(path) or _host.read_value(path) == ledger.original_value(path):
-                try:
-                    did = ledger.restore_runtime(path) or did
-                except _host.RuntimeWriteError as e:
-                    self.skip_runtime('cannot restore %s' % e)
+        did = _change.restore_runtime(ledger, OWNER, self.policy, restores) or did
         ledger.save()
-        self.result['changed'] = did
-        self.result['enabled'] = _systemd.is_linked(UNIT)
-        self.predicted = dict((c, _host.read_value(_cpu.governor_path(c))) for c in self.cpus)
+        self.settle(did, _systemd.is_linked(UNIT))
 
     def report(self):
-        out = dict(self.result)
+        out = dict(self.result, runtime_skipped=self.policy.skipped)
         out['before'] = sorted(set(v for v in self.current.values() if v))
         out['after'] = sorted(set(v for v in self.predicted.values() if v))
         if not self.module._diff or not out['diff']:
@@ -308,6 +266,8 @@ def main():
         supports_check_mode=True,
     )
     with _files.refusals(module):
+        _change.record_request(module, OWNER, _change.pick(module.params, ('governor',)),
+                               present=module.params['state'] == 'present')
         gov = CpuGovernor(module)
         if module.params['state'] == 'present':
             gov.present()

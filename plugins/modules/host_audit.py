@@ -9,25 +9,24 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: host_audit
-short_description: Audit a host against the tuning its role variables ask for, in one call
+short_description: Audit a host against the tuning that was applied to it, in one call
 version_added: 0.1.0
 description:
-  - Builds, on the controller, what C(playbooks/site.yml) would apply to the host - from the same role
-    variables (the host's inventory, group and extra vars where set, else the defaults of the C(base),
-    C(nvidia), C(ascend), C(tpu) and C(inference_service) roles) - as one desired profile per kind of host.
-  - Then runs M(inference.host_tuning.inference_host_info) once on the host, which detects its accelerators
-    and audits it against the profile of its kind. One round trip per host; nothing is changed.
-  - What is audited per kind, as C(site.yml) applies it - on every kind unless C(base_state=absent) or the
-    accelerator role's C(*_include_base) is false - the sysctl profile (C(base_sysctl_profile)) and
-    C(base_sysctl_settings) (on Ascend hosts also C(ascend_sched_migration_cost_ns)), THP and static hugepage
-    pools (C(tpu_thp_*) and C(tpu_hugepages_pools) on TPU hosts, else C(base_thp_*) and
-    C(base_hugepages_pools)), C(base_cpu_governor), memlock unlimited (C(base_memlock_unlimited)) and
-    C(base_io_scheduler) on C(base_io_scheduler_devices); on NVIDIA hosts the GPU persistence mode, power
-    limit and compute mode (C(nvidia_persistence_mode), C(nvidia_power_limit), C(nvidia_compute_mode)); and
-    where a service is defined (C(inference_service_model) or C(inference_service_command)), that
-    C(inference_service_name) runs and has C(inference_service_allocator_library) mapped when one is set.
+  - Runs M(inference.host_tuning.inference_host_info) once on the host, which detects its accelerators and
+    audits it against what this collection's modules were last asked to apply there - the requests they
+    record in the host's restore ledger on every successful run that is not in check mode (see
+    O(inference.host_tuning.inference_host_info#module:desired_recorded)). One round trip per host; nothing
+    is changed.
+  - So the audit follows exactly what C(playbooks/site.yml), a C(--tags) run, or an operator's own playbook
+    applied - the sysctl profile and settings, THP and hugepage pools, the governor, memlock, swap, the I/O
+    scheduler, the GPU persistence mode, power limit and compute mode, and the serving unit (running, its
+    CPUs from its C(CPUAffinity=), its allocator) - with no copy of the roles' logic. A changed inventory
+    variable is reported once C(site.yml) has applied it; C(site.yml --check --diff) shows what it would
+    change before that.
+  - A host with no recorded request (never converged, or reverted) gets one V(drift) item, C(converged),
+    that says so.
   - This is the per-host half of C(playbooks/audit.yml); M(inference.host_tuning.audit_report) writes the fleet
-    report from the results.
+    report from the results. The ledger is root-only: run it with C(become).
 author:
   - inference.host_tuning contributors (@inference-host-tuning)
 options:
@@ -54,7 +53,7 @@ options:
   desired:
     description:
       - Audit against this profile (the format of O(inference.host_tuning.inference_host_info#module:desired))
-        whatever the host's kind, instead of the one its role variables ask for.
+        whatever the host's kind, instead of what was applied to it.
     type: dict
 attributes:
   check_mode:
@@ -72,16 +71,16 @@ extends_documentation_fragment:
   - inference.host_tuning.attributes
   - inference.host_tuning.attributes.action
 notes:
-  - A role variable of the wrong type (for example a string for C(base_sysctl_settings)), an unknown
-    C(inference_accelerator_kind) or a desired profile the module rejects fails the task with a message
-    naming the variable; the host is not read.
+  - An unknown C(inference_accelerator_kind) (or O(kind)), or a detection root that cannot be resolved, fails
+    the task with a message naming it before the host is read; a desired profile the module rejects, or a
+    ledger it cannot trust, fails it with the module's message.
 seealso:
   - module: inference.host_tuning.inference_host_info
   - module: inference.host_tuning.audit_report
 '''
 
 EXAMPLES = r'''
-- name: Audit every host against what site.yml would apply to it
+- name: Audit every host against what was applied to it
   inference.host_tuning.host_audit:
   register: audit_report
 

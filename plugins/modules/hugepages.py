@@ -318,6 +318,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
@@ -325,6 +326,39 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _ledg
 
 OWNER = 'hugepages'
 BOOT_SKIPPED = 'boot pool: reserved by the kernel command line at the next boot'
+
+
+class Write(object):
+    """A planned runtime write of ``value`` to ``path``, reported in ``entry`` (a THP mode named ``thp``, or a
+    pool when ``thp`` is None)."""
+
+    __slots__ = ('entry', 'thp', 'path', 'value')
+
+    def __init__(self, entry, thp, path, value):
+        self.entry = entry
+        self.thp = thp
+        self.path = path
+        self.value = value
+
+
+class Plan(object):
+    """What state=present found and will do: the ``thp`` and ``pools`` results, the runtime ``writes``, the
+    tmpfiles entries (``persist``) and file, and the kernel command line (``boot`` methods, ``params``)."""
+
+    def __init__(self, pools):
+        self.pools = pools
+        self.thp = {}
+        self.results = []
+        self.writes = []
+        self.persist = []
+        self.tmpfiles = None
+        self.boot = []
+        self.method = None
+        self.params = []
+        self.prev_params = []
+        self.running = False
+        self.files_changed = False
+
 
 
 class HugePages(object):
@@ -337,6 +371,7 @@ class HugePages(object):
         self.changed = False
         self.diffs = []
         self.reboot_required = False
+        self._gigantic = None
 
     # -- helpers ---------------------------------------------------------------
     def fail(self, msg, **kwargs):
@@ -362,17 +397,50 @@ class HugePages(object):
             return 'read-only: %s cannot be written here (unprivileged container?)' % path
         return None
 
+    def runtime_skip(self, path):
+        """Why the runtime value at ``path`` is not written (runtime=skip, read-only), or None."""
+        return 'runtime: skip' if self.p['runtime'] == 'skip' else self.readonly_reason(path)
+
+    def skipped_readonly(self, entries, advice):
+        """The entries skipped because the runtime is read-only; with runtime=required that fails, before
+        anything is written."""
+        skipped = [e for e in entries if (e['runtime_skipped'] or '').startswith('read-only')]
+        if skipped and self.p['runtime'] == 'required':
+            self.fail('runtime=required but the running kernel cannot be changed here: %s. Nothing was written%s'
+                      % ('; '.join(e['runtime_skipped'] for e in skipped), advice))
+        return skipped
+
+    def gigantic_error(self):
+        """Why 1G pages cannot be had here ('' when they can), read once."""
+        if self._gigantic is None:
+            self._gigantic = _hugepages.gigantic_error() or ''
+        return self._gigantic
+
     # -- validation --------------------------------------------------------------
     def validate(self):
-        p = self.p
-        if not (p['cmdline_file'] or '').startswith('/'):
-            self.fail('cmdline_file must be an absolute path, got %r' % (p['cmdline_file'],))
-        if not p['cmdline_file'].startswith('/etc/inference-host-tuning/') or \
-                _ledger.location_error(OWNER, p['cmdline_file'], 'cmdline_file'):
+        self.check_cmdline_file()
+        self.check_thp()
+        nodes = _hugepages.nodes()
+        seen = {}
+        pools = [self.check_pool(i, raw, nodes, seen) for i, raw in enumerate(self.p['pools'])]
+        self.check_pool_sets(pools)
+        self.check_memory(pools)
+        if self.p['default_size'] == '1G' and self.gigantic_error():
+            self.fail('default_size=1G: %s' % self.gigantic_error())
+        return pools
+
+    def check_cmdline_file(self):
+        path = self.p['cmdline_file']
+        if not (path or '').startswith('/'):
+            self.fail('cmdline_file must be an absolute path, got %r' % (path,))
+        if not path.startswith('/etc/inference-host-tuning/') or \
+                _ledger.location_error(OWNER, path, 'cmdline_file'):
             self.fail('cmdline_file=%s must be a file under /etc/inference-host-tuning/ (the stand-in boot loader '
-                      'file is ours alone)' % (p['cmdline_file'],))
+                      'file is ours alone)' % (path,))
+
+    def check_thp(self):
         for name in _hugepages.THP_SETTINGS:
-            value = p['thp_' + name]
+            value = self.p['thp_' + name]
             if value is None:
                 continue
             offer = _hugepages.thp_offer(name)
@@ -382,40 +450,40 @@ class HugePages(object):
             if value not in offer:
                 self.fail('thp_%s=%s is not offered by this kernel; %s offers: %s'
                           % (name, value, _hugepages.thp_path(name), ', '.join(offer)))
-        nodes = _hugepages.nodes()
-        gigantic = None
-        seen = {}
-        pools = []
-        for i, raw in enumerate(p['pools']):
-            pool = dict(raw)
-            where = 'pools[%d] (size %s%s)' % (i, pool['size'], '' if pool['node'] is None else ', node %d' % pool['node'])
-            if pool['count'] < 0:
-                self.fail('%s: count=%d is negative; give the number of pages, 0 or more' % (where, pool['count']))
-            if pool['min_count'] is not None and not 0 <= pool['min_count'] <= pool['count']:
-                self.fail('%s: min_count=%d must be between 0 and count (%d)' % (where, pool['min_count'], pool['count']))
-            if pool['node'] is not None and pool['node'] not in nodes:
-                self.fail('%s: NUMA node %d does not exist; nodes here: %s'
-                          % (where, pool['node'], ', '.join(str(n) for n in nodes) or 'none'))
-            if pool['size'] == '1G':
-                if gigantic is None:
-                    gigantic = _hugepages.gigantic_error() or ''
-                if gigantic:
-                    self.fail('%s: %s' % (where, gigantic))
-            path = _hugepages.pool_path(pool['size'], pool['node'])
-            if not _host.exists(path):
-                self.fail('%s: the kernel offers no such pool (%s is missing)' % (where, path))
-            key = (pool['size'], pool['node'])
-            if key in seen:
-                self.fail('%s: duplicates pools[%d]; give one pool per size and node' % (where, seen[key]))
-            seen[key] = i
-            if pool['boot'] is None:
-                pool['boot'] = pool['size'] == '1G'
-            pool['path'] = path
-            pools.append(pool)
+
+    def check_pool(self, i, raw, nodes, seen):
+        """pools[i] checked; returns it with ``boot`` decided and its ``path``. ``seen``: (size, node) -> index."""
+        pool = dict(raw)
+        where = 'pools[%d] (size %s%s)' % (i, pool['size'],
+                                           '' if pool['node'] is None else ', node %d' % pool['node'])
+        if pool['count'] < 0:
+            self.fail('%s: count=%d is negative; give the number of pages, 0 or more' % (where, pool['count']))
+        if pool['min_count'] is not None and not 0 <= pool['min_count'] <= pool['count']:
+            self.fail('%s: min_count=%d must be between 0 and count (%d)' % (where, pool['min_count'], pool['count']))
+        if pool['node'] is not None and pool['node'] not in nodes:
+            self.fail('%s: NUMA node %d does not exist; nodes here: %s'
+                      % (where, pool['node'], ', '.join(str(n) for n in nodes) or 'none'))
+        if pool['size'] == '1G' and self.gigantic_error():
+            self.fail('%s: %s' % (where, self.gigantic_error()))
+        path = _hugepages.pool_path(pool['size'], pool['node'])
+        if not _host.exists(path):
+            self.fail('%s: the kernel offers no such pool (%s is missing)' % (where, path))
+        key = (pool['size'], pool['node'])
+        if key in seen:
+            self.fail('%s: duplicates pools[%d]; give one pool per size and node' % (where, seen[key]))
+        seen[key] = i
+        if pool['boot'] is None:
+            pool['boot'] = pool['size'] == '1G'
+        pool['path'] = path
+        return pool
+
+    def check_pool_sets(self, pools):
+        """Per size either one total or per-node pools, all boot or all runtime; per-node boot pools need 5.16."""
         for size in _hugepages.SIZE_ORDER:
             mine = [q for q in pools if q['size'] == size]
             if any(q['node'] is None for q in mine) and any(q['node'] is not None for q in mine):
-                self.fail('pools: size %s has both a total pool (no node) and per-node pools; use one or the other' % size)
+                self.fail('pools: size %s has both a total pool (no node) and per-node pools; use one or the other'
+                          % size)
             if len(set(q['boot'] for q in mine)) > 1 and any(q['node'] is not None for q in mine):
                 self.fail('pools: the per-node pools of size %s mix boot true and false; use one for all nodes' % size)
         if any(q['boot'] and q['node'] is not None for q in pools):
@@ -424,12 +492,6 @@ class HugePages(object):
                 self.fail('pools: per-node boot pools (hugepages=NODE:COUNT) need Linux %d.%d or later, the '
                           'running kernel is %s; give a total count (no node) for the boot pool or set boot: false'
                           % (_hugepages.NODE_BOOT_KERNEL + (_host.kernel_release(),)))
-        self.check_memory(pools)
-        if p['default_size'] == '1G':
-            err = _hugepages.gigantic_error()
-            if err:
-                self.fail('default_size=1G: %s' % err)
-        return pools
 
     def check_memory(self, pools):
         """Refuse pools that would take more than MAX_MEMORY_SHARE of the host's (or node's) memory."""
@@ -478,136 +540,131 @@ class HugePages(object):
         return plans, method, params, prev_params
 
     # -- state=present -----------------------------------------------------------
-    def present(self):
-        p = self.p
-        pools = self.validate()
-        runtime = p['runtime']
-
-        # THP: what is there and what should be.
-        thp = {}
-        writes = []          # (kind, key, path, value) runtime writes to do
-        persist = []         # tmpfiles entries
+    def plan_thp(self, plan):
+        """Each THP mode: reported, persisted when set, written where it differs (unless skipped)."""
         for name in _hugepages.THP_SETTINGS:
             path = _hugepages.thp_path(name)
             before = _hugepages.thp_current(name)
-            want = p['thp_' + name]
-            thp[name] = {'before': before, 'after': before, 'runtime_skipped': None}
+            want = self.p['thp_' + name]
+            entry = plan.thp[name] = {'before': before, 'after': before, 'runtime_skipped': None}
             if want is None:
                 continue
-            persist.append((path, want))
+            plan.persist.append((path, want))
             if before == want:
                 continue
-            reason = 'runtime: skip' if runtime == 'skip' else self.readonly_reason(path)
+            reason = self.runtime_skip(path)
             if reason:
-                thp[name]['runtime_skipped'] = reason
+                entry['runtime_skipped'] = reason
             else:
-                thp[name]['after'] = want
-                writes.append(('thp', name, path, want))
+                entry['after'] = want
+                plan.writes.append(Write(entry, name, path, want))
 
-        # Pools.
-        results = []
-        for pool in pools:
+    def plan_pools(self, plan):
+        """Each pool: a boot pool goes to the kernel command line; a runtime pool is persisted and written
+        where its count differs (unless skipped)."""
+        for pool in plan.pools:
             before = _hugepages.read_count(pool['path'])
             entry = {'size': pool['size'], 'node': pool['node'], 'requested': pool['count'],
                      'min_count': pool['min_count'], 'boot': pool['boot'], 'before': before,
                      'allocated': before, 'shortfall': None,
                      'persisted': 'cmdline' if pool['boot'] else 'tmpfiles', 'runtime_skipped': None}
-            results.append(entry)
+            plan.results.append(entry)
             if pool['boot']:
                 entry['runtime_skipped'] = BOOT_SKIPPED
                 continue
-            persist.append((pool['path'], pool['count']))
+            plan.persist.append((pool['path'], pool['count']))
             if before == pool['count']:
                 entry['shortfall'] = 0
                 continue
-            reason = 'runtime: skip' if runtime == 'skip' else self.readonly_reason(pool['path'])
+            reason = self.runtime_skip(pool['path'])
             if reason:
                 entry['runtime_skipped'] = reason
             else:
                 entry['allocated'] = None
-                writes.append(('pool', len(results) - 1, pool['path'], pool['count']))
+                plan.writes.append(Write(entry, None, pool['path'], pool['count']))
 
-        skipped_ro = [e for e in list(thp.values()) + results
-                      if (e['runtime_skipped'] or '').startswith('read-only')]
-        if runtime == 'required' and skipped_ro:
-            self.fail('runtime=required but the running kernel cannot be changed here: %s. Nothing was written; '
-                      'use runtime=best_effort or skip to only persist the settings.'
-                      % '; '.join(e['runtime_skipped'] for e in skipped_ro))
-        for e in skipped_ro:
-            self.module.warn('Runtime change skipped, %s; the setting is persisted for the next boot.'
-                             % e['runtime_skipped'])
-
-        # Files and the kernel command line (all still read-only planning).
-        tmpfiles = _files.ManagedFile(_hugepages.TMPFILES_PATH, _hugepages.render_tmpfiles(OWNER, persist))
-        boot_pools = [q for q in pools if q['boot']]
-        groups = _hugepages.boot_groups(boot_pools, p['default_size'])
-        plans, method, params, prev_params = self.plan_cmdline(groups)
-
-        files_changed = tmpfiles.changed or any(b.changed for b in plans)
-        self.changed = files_changed or bool(writes)
-        if tmpfiles.changed:
-            self.diffs.append(tmpfiles.diff())
-        for b in plans:
+    def plan_files(self, plan):
+        """The tmpfiles.d file and the kernel command line (still read-only): changed, diffs, reboot_required."""
+        plan.tmpfiles = _files.ManagedFile(_hugepages.TMPFILES_PATH, _hugepages.render_tmpfiles(OWNER, plan.persist))
+        groups = _hugepages.boot_groups([q for q in plan.pools if q['boot']], self.p['default_size'])
+        plan.boot, plan.method, plan.params, plan.prev_params = self.plan_cmdline(groups)
+        boot_changed = any(b.changed for b in plan.boot)
+        plan.files_changed = plan.tmpfiles.changed or boot_changed
+        self.changed = plan.files_changed or bool(plan.writes)
+        if plan.tmpfiles.changed:
+            self.diffs.append(plan.tmpfiles.diff())
+        for b in plan.boot:
             if b.changed:
                 d = b.diff()
                 if d:
                     self.diffs.append(d)
-
         running_tokens = _bootloader.running_tokens()
-        is_running = _bootloader.groups_present(groups, running_tokens)
-        removed = [t for t in prev_params if t not in params and any(b.changed for b in plans)]
-        self.reboot_required = (bool(groups) and not is_running) or any(t in running_tokens for t in removed)
+        plan.running = _bootloader.groups_present(groups, running_tokens)
+        removed = [t for t in plan.prev_params if t not in plan.params and boot_changed]
+        self.reboot_required = (bool(groups) and not plan.running) or any(t in running_tokens for t in removed)
 
+    def apply_present(self, plan):
+        """Files and boot loader first (each original recorded), then the runtime writes, read back."""
+        plan.tmpfiles.apply(self.module, self.ledger, OWNER)
+        for b in plan.boot:
+            b.apply(self.ledger, OWNER)
+        if plan.params:
+            self.ledger.set_extra(OWNER, 'cmdline', {'method': plan.method, 'params': plan.params,
+                                                     'file': self.p['cmdline_file'] if plan.method == 'file' else None},
+                                  overwrite=True)
+        elif plan.prev_params:
+            self.ledger.forget_extra(OWNER)
+        moved = False
+        for w in plan.writes:
+            before = w.entry['before']
+            self.ledger.remember_runtime(w.path, None if before is None else str(before), OWNER)
+            w.entry['runtime_skipped'] = self.write(w.path, w.value)
+            if w.thp:
+                w.entry['after'] = _hugepages.thp_current(w.thp)
+                moved = moved or w.entry['after'] != before
+            else:
+                w.entry['allocated'] = _hugepages.read_count(w.path)
+                moved = moved or w.entry['allocated'] != before
+        self.changed = plan.files_changed or moved
+        self.ledger.save()
+
+    def shortfalls(self, plan):
+        """Runtime pools just read back, boot pools once the host runs with them: a shortfall warns, or is a
+        failure (returned) below min_count."""
         failures = []
-        if not self.check:
-            tmpfiles.apply(self.module, self.ledger, OWNER)
-            for b in plans:
-                b.apply(self.ledger, OWNER)
-            if params:
-                self.ledger.set_extra(OWNER, 'cmdline', {'method': method, 'params': params,
-                                                         'file': p['cmdline_file'] if method == 'file' else None},
-                                      overwrite=True)
-            elif prev_params:
-                self.ledger.forget_extra(OWNER)
-            runtime_changed = False
-            for kind, key, path, value in writes:
-                entry = thp[key] if kind == 'thp' else results[key]
-                before = entry['before']
-                self.ledger.remember_runtime(path, None if before is None else str(before), OWNER)
-                reason = self.write(path, value)
-                if kind == 'thp':
-                    entry['after'] = _hugepages.thp_current(key)
-                    entry['runtime_skipped'] = reason
-                    runtime_changed = runtime_changed or entry['after'] != entry['before']
-                else:
-                    entry['allocated'] = _hugepages.read_count(path)
-                    entry['runtime_skipped'] = reason
-                    runtime_changed = runtime_changed or entry['allocated'] != entry['before']
-            self.changed = files_changed or runtime_changed
-            self.ledger.save()
-
-        # Shortfalls: runtime pools just read back, boot pools once the host runs with them.
-        for pool, entry in zip(pools, results):
-            if entry['runtime_skipped'] and not pool['boot']:
-                continue
-            if pool['boot'] and not is_running:
-                continue
-            if entry['allocated'] is None:
+        for pool, entry in zip(plan.pools, plan.results):
+            if (entry['runtime_skipped'] and not pool['boot']) or (pool['boot'] and not plan.running) \
+                    or entry['allocated'] is None:
                 continue
             entry['shortfall'] = max(0, pool['count'] - entry['allocated'])
-            if entry['shortfall']:
-                where = 'total' if pool['node'] is None else 'node %d' % pool['node']
-                text = ('%s pool (%s): the kernel allocated %d of %d pages, %d short'
-                        % (pool['size'], where, entry['allocated'], pool['count'], entry['shortfall']))
-                if pool['min_count'] is not None and entry['allocated'] < pool['min_count']:
-                    failures.append('%s, below min_count %d' % (text, pool['min_count']))
-                else:
-                    self.module.warn(text + ' (memory too fragmented? reserve it at boot with boot: true).')
-        cmdline = {'params': params,
-                   'configured': all(b.configured() for b in plans) if plans else True,
-                   'running': is_running,
-                   'method': method}
-        result = dict(changed=self.changed, thp=thp, pools=results, cmdline=cmdline,
+            if not entry['shortfall']:
+                continue
+            where = 'total' if pool['node'] is None else 'node %d' % pool['node']
+            text = ('%s pool (%s): the kernel allocated %d of %d pages, %d short'
+                    % (pool['size'], where, entry['allocated'], pool['count'], entry['shortfall']))
+            if pool['min_count'] is not None and entry['allocated'] < pool['min_count']:
+                failures.append('%s, below min_count %d' % (text, pool['min_count']))
+            else:
+                self.module.warn(text + ' (memory too fragmented? reserve it at boot with boot: true).')
+        return failures
+
+    def present(self):
+        plan = Plan(self.validate())
+        self.plan_thp(plan)
+        self.plan_pools(plan)
+        for e in self.skipped_readonly(list(plan.thp.values()) + plan.results,
+                                       '; use runtime=best_effort or skip to only persist the settings.'):
+            self.module.warn('Runtime change skipped, %s; the setting is persisted for the next boot.'
+                             % e['runtime_skipped'])
+        self.plan_files(plan)
+        if not self.check:
+            self.apply_present(plan)
+        failures = self.shortfalls(plan)
+        cmdline = {'params': plan.params,
+                   'configured': all(b.configured() for b in plan.boot) if plan.boot else True,
+                   'running': plan.running,
+                   'method': plan.method}
+        result = dict(changed=self.changed, thp=plan.thp, pools=plan.results, cmdline=cmdline,
                       reboot_required=self.reboot_required)
         if failures:
             self.fail('; '.join(failures) + '. Free memory (drop caches, compact) or reserve the pool at boot.',
@@ -615,106 +672,108 @@ class HugePages(object):
         return result
 
     # -- state=absent -------------------------------------------------------------
-    def absent(self):
-        p = self.p
-        ledger = self.ledger
-        thp = dict((name, {'before': _hugepages.thp_current(name), 'after': _hugepages.thp_current(name),
-                           'runtime_skipped': None}) for name in _hugepages.THP_SETTINGS)
-
-        # Files: restore what the ledger recorded; our own files it does not know are removed.
-        file_plans = []
-        for path in ledger.files_of(OWNER):
-            current, original = ledger.plan_file_restore(path)
-            file_plans.append((path, current, original, True))
-        for path in (_hugepages.TMPFILES_PATH, _bootloader.GRUB_D_PATH):
-            if path not in ledger.files and _host.exists(path):
-                file_plans.append((path, _host.read_text_file(path), None, False))
+    def plan_absent_files(self):
+        """The recorded files put back; our tmpfiles.d file and GRUB drop-in, when the ledger does not know them,
+        removed only when our header says we wrote them (_change.absent_file). A GRUB drop-in that changes
+        needs a tool to regenerate grub.cfg: returns (files, GrubD or None)."""
+        files = [_change.RecordedFile(self.ledger, path) for path in self.ledger.files_of(OWNER)]
+        files += [_change.absent_file(self.ledger, path, OWNER)
+                  for path in (_hugepages.TMPFILES_PATH, _bootloader.GRUB_D_PATH)
+                  if path not in self.ledger.files and _host.exists(path)]
         regen = None
-        for path, current, original, _recorded in file_plans:
-            if current != original:
-                self.changed = True
-                self.diffs.append(_files.file_diff(path, current, original))
-                if path == _bootloader.GRUB_D_PATH:
-                    regen = _bootloader.GrubD(self.module)
-                    if regen.regenerate_argv() is None:
-                        self.fail('removing %s needs update-grub or grub-mkconfig to regenerate the GRUB '
-                                  'configuration, and neither was found' % path)
+        for f in files:
+            if not f.changed:
+                continue
+            self.changed = True
+            self.diffs.append(f.diff())
+            if f.path == _bootloader.GRUB_D_PATH:
+                regen = _bootloader.GrubD(self.module)
+                if regen.regenerate_argv() is None:
+                    self.fail('removing %s needs update-grub or grub-mkconfig to regenerate the GRUB '
+                              'configuration, and neither was found' % f.path)
+        return files, regen
 
-        prev = ledger.get_extra(OWNER, 'cmdline') or {}
-        prev_params = prev.get('params') or []
-        grubby = None
-        if prev.get('method') == 'grubby' and prev_params:
-            grubby = _bootloader.Grubby(self.module)
-            if grubby.plan([], prev_params):
-                self.changed = True
-                self.diffs.append(grubby.diff())
+    def plan_kernel_args(self, record):
+        """The parameters grubby added, removed as revert removes them (_change.KernelArgs); their diff."""
+        if record.get('method') == 'grubby' and record.get('params') and self.module.get_bin_path('grubby') is None:
+            # fail as this module always did ("grubby was not found"); revert keeps the record and warns instead
+            _bootloader.Grubby(self.module).info()
+        policy = _change.RuntimePolicy(self.module, self.p['runtime'])
+        restoration = _change.Restoration(self.module, self.ledger, policy)
+        owner, key = _change.KERNEL_ARGS
+        kernel_args = _change.KernelArgs(owner, key, record)
+        kernel_args.plan(restoration)
+        self.changed = self.changed or restoration.changed
+        self.diffs.extend(restoration.diffs)
+        return restoration, kernel_args
 
-        # Runtime values.
+    def plan_runtime_restores(self):
+        """The recorded runtime values (per-node pools first), each put back unless right already or skipped."""
         restores = []
-        runtime_paths = sorted(ledger.runtime_of(OWNER), key=lambda x: (not x.startswith(_hugepages.NODE_DIR), x))
-        for path in runtime_paths:
-            original = ledger.original_value(path)
+        paths = sorted(self.ledger.runtime_of(OWNER), key=lambda x: (not x.startswith(_hugepages.NODE_DIR), x))
+        for path in paths:
+            original = self.ledger.original_value(path)
             current = _host.read_selected(path)
             entry = {'path': path, 'before': current, 'after': current, 'runtime_skipped': None}
             restores.append(entry)
             if current is None or current == original:
                 continue
-            if p['runtime'] == 'skip':
-                entry['runtime_skipped'] = 'runtime: skip'
-                continue
-            reason = self.readonly_reason(path)
-            if reason:
-                entry['runtime_skipped'] = reason
-                continue
-            entry['after'] = original
-            self.changed = True
-        skipped_ro = [e for e in restores if (e['runtime_skipped'] or '').startswith('read-only')]
-        if skipped_ro and p['runtime'] == 'required':
-            self.fail('runtime=required but the running kernel cannot be changed here: %s. Nothing was written.'
-                      % '; '.join(e['runtime_skipped'] for e in skipped_ro))
-        for e in skipped_ro:
+            entry['runtime_skipped'] = self.runtime_skip(path)
+            if not entry['runtime_skipped']:
+                entry['after'] = original
+                self.changed = True
+        for e in self.skipped_readonly(restores, '.'):
             self.module.warn('%s; the original value %s is kept in the ledger to restore on a writable host.'
-                             % (e['runtime_skipped'], ledger.original_value(e['path'])))
+                             % (e['runtime_skipped'], self.ledger.original_value(e['path'])))
+        return restores
 
-        removing = any(path == _bootloader.GRUB_D_PATH or path == prev.get('file')
-                       for path, current, original, _r in file_plans if current != original)
-        removing = removing or (grubby is not None and grubby.changed)
+    def restore_runtime(self, restores):
+        for e in restores:
+            if e['runtime_skipped']:
+                continue
+            try:
+                self.ledger.restore_runtime(e['path'])
+            except _host.RuntimeWriteError as err:
+                if self.p['runtime'] == 'required':
+                    self.fail('runtime=required and restoring %s failed: %s' % (e['path'], err))
+                self.module.warn('Could not restore %s (%s); kept in the ledger.' % (e['path'], err))
+                e['runtime_skipped'] = 'write failed: %s' % err
+            e['after'] = _host.read_selected(e['path'])
+
+    def apply_absent(self, files, regen, kernel_args, restoration, restores):
+        """Files, grub.cfg, the grubby parameters, the ledger's extra records, then the runtime values."""
+        for f in files:
+            _change.restore_file(self.module, self.ledger, f)
+        if regen is not None:
+            regen.regen = regen.regenerate_argv()
+            rc, out, err = regen.regenerate()
+            if rc != 0:
+                self.fail('%s failed (rc=%d): %s' % (' '.join(regen.regen), rc, (err or out).strip()),
+                          rc=rc, stdout=out, stderr=err)
+        kernel_args.apply(restoration)
+        self.ledger.forget_extra(OWNER)
+        self.restore_runtime(restores)
+        self.ledger.save()
+
+    def absent(self):
+        thp = dict((name, {'before': _hugepages.thp_current(name), 'after': _hugepages.thp_current(name),
+                           'runtime_skipped': None}) for name in _hugepages.THP_SETTINGS)
+        record = self.ledger.get_extra(OWNER, 'cmdline') or {}
+        files, regen = self.plan_absent_files()
+        restoration, kernel_args = self.plan_kernel_args(record)
+        restores = self.plan_runtime_restores()
+        removing = any(f.changed and f.path in (_bootloader.GRUB_D_PATH, record.get('file')) for f in files)
+        removing = removing or kernel_args.grubby is not None
         running_tokens = _bootloader.running_tokens()
-        self.reboot_required = removing and any(t in running_tokens for t in prev_params)
-
+        self.reboot_required = removing and any(t in running_tokens for t in record.get('params') or [])
         if not self.check:
-            for path, current, original, recorded in file_plans:
-                if recorded:
-                    ledger.restore_file(path)
-                elif current != original:
-                    _files.remove(path)
-            if regen is not None:
-                regen.regen = regen.regenerate_argv()
-                rc, out, err = regen.regenerate()
-                if rc != 0:
-                    self.fail('%s failed (rc=%d): %s' % (' '.join(regen.regen), rc, (err or out).strip()),
-                              rc=rc, stdout=out, stderr=err)
-            if grubby is not None:
-                grubby.apply()
-            ledger.forget_extra(OWNER)
-            for e in restores:
-                if e['runtime_skipped']:
-                    continue
-                try:
-                    ledger.restore_runtime(e['path'])
-                except _host.RuntimeWriteError as err:
-                    if p['runtime'] == 'required':
-                        self.fail('runtime=required and restoring %s failed: %s' % (e['path'], err))
-                    self.module.warn('Could not restore %s (%s); kept in the ledger.' % (e['path'], err))
-                    e['runtime_skipped'] = 'write failed: %s' % err
-                e['after'] = _host.read_selected(e['path'])
-            ledger.save()
-        for name in _hugepages.THP_SETTINGS:
-            for e in restores:
+            self.apply_absent(files, regen, kernel_args, restoration, restores)
+        for e in restores:
+            for name in _hugepages.THP_SETTINGS:
                 if e['path'] == _hugepages.thp_path(name):
                     thp[name] = {'before': e['before'], 'after': e['after'], 'runtime_skipped': e['runtime_skipped']}
-        cmdline = {'params': [], 'configured': True,
-                   'running': not self.reboot_required, 'method': prev.get('method')}
+        cmdline = {'params': [], 'configured': True, 'running': not self.reboot_required,
+                   'method': record.get('method')}
         return dict(changed=self.changed, thp=thp, pools=[], restored=restores, cmdline=cmdline,
                     reboot_required=self.reboot_required)
 
@@ -747,6 +806,8 @@ def main():
         supports_check_mode=True,
     )
     with _files.refusals(module):
+        _change.record_request(module, OWNER, _change.pick(module.params, ('thp_enabled', 'thp_defrag', 'pools')),
+                               present=module.params['state'] == 'present')
         module.exit_json(**HugePages(module).run())
 
 

@@ -116,6 +116,20 @@ options:
       - Every profile given is validated, whichever kind the host turns out to be.
       - Mutually exclusive with O(desired).
     type: dict
+  desired_recorded:
+    description:
+      - Audit against what this collection's modules were last asked to apply on this host (the requests they
+        record, on every successful run that is not in check mode, in the restore ledger
+        C(/var/lib/inference_host_tuning/ledger.json); a module's C(state=absent) and C(revert) forget them) -
+        the sysctl profile and settings, THP and hugepage pools, the governor, memlock, swap, the I/O scheduler,
+        the GPU settings and the serving unit with its placement and allocator. So the audit follows what
+        C(site.yml), or an operator's own playbook, applied, with no copy of the roles' logic.
+      - A host with no recorded request (never converged, or reverted) gets one V(drift) item, C(converged),
+        that says so.
+      - The ledger is read as root (C(become)); it is never written.
+      - Mutually exclusive with O(desired) and O(desired_by_kind).
+    type: bool
+    default: false
   kind:
     description:
       - The kind to treat the host as, for RV(host_kind) and O(desired_by_kind). V(auto) is the detected
@@ -587,6 +601,19 @@ def validate_desired(module):
         module.fail_json(msg='Invalid desired profile: %s' % '; '.join(errors), errors=errors)
 
 
+def recorded_desired(module, notes):
+    """The profile the modules were last asked to apply here (the ledger's requests), and the ``converged``
+    item when there is none."""
+    requests = _ledger.Ledger(module, readonly=True).requests
+    desired, more = _audit.desired_from_requests(requests)
+    notes.extend(more)
+    if requests:
+        return desired, []
+    return desired, [_audit.item('host', 'converged', 'tuned by this collection', 'no recorded request', _audit.DRIFT,
+                                 'nothing recorded in %s: this host was never converged by site.yml (or was '
+                                 'reverted); run site.yml, then audit it' % _ledger.LEDGER_PATH)]
+
+
 def run_audit(module, desired):
     items = []
     if desired.get('sysctl_profile') or desired.get('sysctl'):
@@ -631,9 +658,10 @@ def main():
             devfs_root=dict(type='path', default='/dev'),
             desired=dict(type='dict'),
             desired_by_kind=dict(type='dict'),
+            desired_recorded=dict(type='bool', default=False),
             kind=dict(type='str', choices=['auto'] + list(KINDS), default='auto'),
         ),
-        mutually_exclusive=[('desired', 'desired_by_kind')],
+        mutually_exclusive=[('desired', 'desired_by_kind', 'desired_recorded')],
         supports_check_mode=True,
     )
     with _files.refusals(module):
@@ -655,11 +683,13 @@ def main():
             numa=numa_inventory(),
             kernel=kernel_inventory(),
         )
-        desired = p['desired']
+        desired, items = p['desired'], []
         if p['desired_by_kind'] is not None:
             desired = p['desired_by_kind'].get(result['host_kind']) or {}
+        if p['desired_recorded']:
+            desired, items = recorded_desired(module, notes)
         if desired is not None:
-            items = run_audit(module, desired)
+            items = items + run_audit(module, desired)
             result['desired'] = desired
             result['audit'] = items
             result['summary'] = _audit.summary(items)

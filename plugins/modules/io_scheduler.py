@@ -119,6 +119,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _block
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
@@ -133,17 +134,9 @@ class IoScheduler(object):
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.required = self.params['runtime'] == 'required'
+        self.policy = _change.RuntimePolicy(module, self.params['runtime'], 'the udev rule is still managed')
         self.devices = {}
-        self.result = dict(changed=False, rule_path=RULE_PATH, rules_reloaded=False, runtime_skipped=False,
-                           diff=[])
-
-    def skip_runtime(self, why):
-        if self.required:
-            self.module.fail_json(msg='%s, and runtime=required. Run where /sys is writable or use runtime=best_effort.'
-                                  % why)
-        self.module.warn('%s: skipped the runtime write (the udev rule is still managed).' % why)
-        self.result['runtime_skipped'] = True
+        self.result = dict(changed=False, rule_path=RULE_PATH, rules_reloaded=False, diff=[])
 
     def device(self, dev, before, after=None, skip_reason=None):
         self.devices[dev] = dict(before=before, after=before if after is None else after,
@@ -155,9 +148,17 @@ class IoScheduler(object):
             self.module.warn('%s; the rule applies from the next boot or udev start.' % error)
         self.result['rules_reloaded'] = ran and error is None
 
+    def finish(self, rule, changed):
+        """Show the rule's diff; in check mode (or with nothing to do) the result is the plan."""
+        if rule.changed:
+            self.result['diff'].append(rule.diff())
+        if self.module.check_mode or not changed:
+            self.result['changed'] = changed
+            return True
+        return False
+
     # -- present -------------------------------------------------------------
-    def present(self):
-        scheduler = self.params['scheduler']
+    def validate(self):
         globs = self.params['devices']
         if not globs:
             self.module.fail_json(msg='devices is empty: give at least one kernel-name glob, such as nvme*n*.')
@@ -166,50 +167,48 @@ class IoScheduler(object):
             if error:
                 self.module.fail_json(msg='Nothing was changed: devices: %s' % error)
 
+    def plan_device(self, dev, scheduler):
+        """The write one device needs (a RuntimeWrite), or None with the reason noted."""
+        path = _block.scheduler_path(dev)
+        offered = _block.offered_schedulers(dev)
+        before = _host.read_selected(path)
+        if offered is None:
+            self.device(dev, None, skip_reason='no queue/scheduler')
+        elif scheduler not in offered:
+            self.device(dev, before, skip_reason='%s is not offered (offered: %s)' % (scheduler, ' '.join(offered)))
+            self.module.warn('%s does not offer the %s scheduler (offered: %s); left at %s.'
+                             % (dev, scheduler, ' '.join(offered), before))
+        elif before == scheduler:
+            self.device(dev, before)
+        elif _host.is_readonly(path):
+            self.device(dev, before, skip_reason='read-only')
+            self.policy.skip('%s is read-only' % path)
+        else:
+            self.device(dev, before, scheduler)
+            return _change.RuntimeWrite(path, before, scheduler)
+        return None
+
+    def present(self):
+        self.validate()
+        scheduler, globs = self.params['scheduler'], self.params['devices']
         rule = _files.ManagedFile(RULE_PATH, _block.render_scheduler_rule(OWNER, scheduler, globs))
-        writes = []
-        for dev in _block.matching_devices(globs):
-            path = _block.scheduler_path(dev)
-            offered = _block.offered_schedulers(dev)
-            before = _host.read_selected(path)
-            if offered is None:
-                self.device(dev, None, skip_reason='no queue/scheduler')
-            elif scheduler not in offered:
-                self.device(dev, before, skip_reason='%s is not offered (offered: %s)' % (scheduler, ' '.join(offered)))
-                self.module.warn('%s does not offer the %s scheduler (offered: %s); left at %s.'
-                                 % (dev, scheduler, ' '.join(offered), before))
-            elif before == scheduler:
-                self.device(dev, before)
-            elif _host.is_readonly(path):
-                self.device(dev, before, skip_reason='read-only')
-                self.skip_runtime('%s is read-only' % path)
-            else:
-                self.device(dev, before, scheduler)
-                writes.append(dev)
-
-        changed = bool(rule.changed or writes)
-        if rule.changed:
-            self.result['diff'].append(rule.diff())
-        if self.module.check_mode or not changed:
-            self.result['changed'] = changed
+        writes = dict((dev, w) for dev, w in ((dev, self.plan_device(dev, scheduler))
+                                              for dev in _block.matching_devices(globs)) if w is not None)
+        if self.finish(rule, bool(rule.changed or writes)):
             return
-
         ledger = _ledger.Ledger(self.module)
-        for dev in writes:
-            ledger.remember_runtime(_block.scheduler_path(dev), self.devices[dev]['before'], OWNER)
-        if rule.changed:
-            ledger.remember_file(RULE_PATH, OWNER)
+        for w in writes.values():
+            ledger.remember_runtime(w.path, w.before, OWNER)
         ledger.save()
-
         did = rule.apply(self.module, ledger, OWNER)
-        for dev in writes:
+        for dev, w in sorted(writes.items()):
             try:
-                _host.write_runtime(_block.scheduler_path(dev), scheduler)
+                _host.write_runtime(w.path, scheduler)
                 did = True
             except _host.RuntimeWriteError as e:
-                self.skip_runtime('cannot select the scheduler (%s)' % e)
+                self.policy.skip('cannot select the scheduler (%s)' % e)
                 self.devices[dev].update(skipped=True, skip_reason=str(e))
-            self.devices[dev]['after'] = _host.read_selected(_block.scheduler_path(dev))
+            self.devices[dev]['after'] = _host.read_selected(w.path)
         ledger.save()
         if rule.changed:
             self.reload()
@@ -218,59 +217,31 @@ class IoScheduler(object):
     # -- absent --------------------------------------------------------------
     def absent(self):
         ledger = _ledger.Ledger(self.module)
-        if RULE_PATH in ledger.files_of(OWNER):
-            rule = _files.ManagedFile(RULE_PATH, ledger.original_content(RULE_PATH))
-        else:
-            # no record: remove the rule only when this module wrote it
-            rule = _files.ManagedFile(RULE_PATH, None)
-            if not (rule.current or '').startswith(_files.header(OWNER)):
-                rule.desired = rule.current
-
-        restores = []
-        readonly = set()
+        rule = _change.absent_file(ledger, RULE_PATH, OWNER)
+        restores = _change.plan_runtime_restore(ledger, OWNER, self.policy, read=_host.read_selected)
         prefix = _block.BLOCK_DIR + '/'
         for path in ledger.runtime_of(OWNER):
             dev = path[len(prefix):].split('/')[0] if path.startswith(prefix) else path
-            original = ledger.original_value(path)
             before = _host.read_selected(path)
             if before is None:
                 self.device(dev, None, skip_reason='device is gone')
-            elif before == original:
+            elif path in restores:
+                self.device(dev, before, ledger.original_value(path))
+            elif before == ledger.original_value(path):
                 self.device(dev, before)
-            elif _host.is_readonly(path):
-                self.device(dev, before, skip_reason='read-only')
-                self.skip_runtime('%s is read-only' % path)
-                readonly.add(path)
             else:
-                self.device(dev, before, original)
-                restores.append(path)
-
-        changed = bool(rule.changed or restores)
-        if rule.changed:
-            self.result['diff'].append(rule.diff())
-        if self.module.check_mode:
-            self.result['changed'] = changed
+                self.device(dev, before, skip_reason='read-only')
+        if self.finish(rule, bool(rule.changed or restores)) or self.module.check_mode:
             return
-
-        did = False
-        if RULE_PATH in ledger.files_of(OWNER):
-            did = ledger.restore_file(RULE_PATH)
-        else:
-            did = rule.apply(self.module)
-        for path in ledger.runtime_of(OWNER):
-            if path in readonly:
-                continue            # kept, so a run on a writable host restores it
-            try:
-                did = ledger.restore_runtime(path) or did
-            except _host.RuntimeWriteError as e:
-                self.skip_runtime('cannot restore %s' % e)
+        did = _change.restore_file(self.module, ledger, rule)
+        did = _change.restore_runtime(ledger, OWNER, self.policy, restores, read=_host.read_selected) or did
         ledger.save()
         if rule.changed:
             self.reload()
         self.result['changed'] = did
 
     def report(self):
-        out = dict(self.result, devices=self.devices)
+        out = dict(self.result, devices=self.devices, runtime_skipped=self.policy.skipped)
         if not self.module._diff or not out['diff']:
             out.pop('diff')
         return out
@@ -287,6 +258,8 @@ def main():
         supports_check_mode=True,
     )
     with _files.refusals(module):
+        _change.record_request(module, OWNER, _change.pick(module.params, ('scheduler', 'devices')),
+                               present=module.params['state'] == 'present')
         sched = IoScheduler(module)
         if module.params['state'] == 'present':
             sched.present()

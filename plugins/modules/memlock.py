@@ -133,6 +133,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
@@ -261,6 +262,8 @@ def main():
         supports_check_mode=True,
     )
     with _files.refusals(module):
+        _change.record_request(module, OWNER, _change.pick(module.params, ('limits_d', 'systemd', 'container_runtimes')),
+                               present=module.params['state'] == 'present')
         memlock = Memlock(module)
         memlock.run()
         module.exit_json(**memlock.report())

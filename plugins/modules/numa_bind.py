@@ -235,6 +235,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
@@ -508,6 +509,7 @@ def main():
         if err:
             module.fail_json(msg=err)
         path = _systemd.dropin_path(unit, DROPIN)
+        _change.record_request(module, OWNER, {'unit': unit}, unit, module.params['state'] == 'present')
         if module.params['state'] == 'absent':
             absent(module, unit, path)
         present(module, unit, path)

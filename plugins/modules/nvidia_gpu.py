@@ -300,6 +300,7 @@ import pkgutil
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
@@ -319,17 +320,25 @@ BOOT_SETTINGS = '/etc/inference-host-tuning/nvidia.json'
 BOOT_PROGRAM = '/usr/local/libexec/inference-host-tuning/nvidia-apply'
 BOOT_FILES = (BOOT_SETTINGS, BOOT_PROGRAM, BOOT_UNIT_PATH)
 # The settings the boot program re-applies (a pending MIG mode is kept by the GPU itself).
-BOOT_KEYS = ('persistence_mode', 'power_limit', 'compute_mode', 'application_clocks', 'locked_clocks')
+BOOT_KEYS = _nvidia_apply.ORDER
 PERSISTENCED = 'nvidia-persistenced.service'
-UNITS_KEY = 'units'  # ledger extra nvidia_gpu/units: {unit: {'enabled', 'active'}} before this module changed it
+UNITS_KEY = _change.UNIT_STATES[1]  # ledger extra nvidia_gpu/units: {unit: {'enabled', 'active'}} before
 
-
-class Unsupported(Exception):
-    pass
-
-
-class Invalid(Exception):
-    pass
+ARGUMENT_SPEC = dict(
+    gpus=dict(type='list', elements='str', default=['all']),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    persistence_mode=dict(type='bool'),
+    power_limit=dict(type='str'),
+    mig_mode=dict(type='str', choices=['enabled', 'disabled']),
+    compute_mode=dict(type='str', choices=['default', 'exclusive_process', 'prohibited']),
+    application_clocks=dict(type='raw'),
+    locked_clocks=dict(type='raw'),
+    unsupported=dict(type='str', choices=['fail', 'skip'], default='fail'),
+    boot_apply=dict(type='bool', default=False),
+    persistenced=dict(type='bool', default=False),
+    boot_python=dict(type='path', default='/usr/bin/python3'),
+    numa_map_file=dict(type='path'),
+)
 
 
 class Change(object):
@@ -413,6 +422,28 @@ def validate(module):
     return want
 
 
+def validate_paths(module):
+    """boot_python and numa_map_file: absolute, normalised, a valid ExecStart word, in the allowed places."""
+    for option in ('boot_python', 'numa_map_file'):
+        value = module.params[option]
+        if value is not None and not os.path.isabs(value):
+            module.fail_json(msg='%s: %r is not an absolute path; give the full path (for example %s).'
+                                 % (option, value, '/usr/bin/python3' if option == 'boot_python'
+                                    else '/etc/inference-host-tuning/gpu-numa.json'))
+    boot_python = module.params['boot_python']
+    if boot_python is not None and os.path.normpath(boot_python) != boot_python:
+        module.fail_json(msg='Nothing was changed: boot_python: %r is not a normalised absolute path (no "." or '
+                             '".." parts, no double or trailing slashes)' % (boot_python,))
+    try:
+        render_unit(boot_python)
+    except _formats.FormatError as e:
+        module.fail_json(msg='Nothing was changed: %s' % e)
+    where = module.params['numa_map_file']
+    error = _ledger.location_error(OWNER, where, 'numa_map_file') if where else None
+    if error:
+        module.fail_json(msg='Nothing was changed: %s' % error)
+
+
 # -- planning ------------------------------------------------------------------
 def originals(gpu):
     """What the ledger records before the first change of a GPU."""
@@ -440,10 +471,6 @@ def remember_locked(ledger, gpu, clocks):
     ledger.set_extra(OWNER, gpu.uuid, rec, overwrite=True)
 
 
-def _unsupported(gpu, setting):
-    return Unsupported('%s does not support %s' % (gpu.label, setting))
-
-
 def plan_present(gpu, want, ledger):
     plan = Plan(gpu)
     plan.original = originals(gpu)
@@ -457,64 +484,33 @@ def plan_present(gpu, want, ledger):
                 raise
             plan.values.pop(setting, None)
             plan.skip(setting, str(e))
-        except Unsupported as e:
+        except _nvidia_apply.Unsupported as e:
             plan.skip(setting, str(e))
     return plan
 
 
 def _plan_setting(plan, setting, value, ledger):
+    """One requested setting: the MIG mode here, the others by the planner the boot program uses."""
     gpu = plan.gpu
-    if setting == 'persistence_mode':
-        current = gpu.persistence_mode()
-        if current is None:
-            raise _unsupported(gpu, setting)
-        plan.add(setting, current, value, 'nvmlDeviceSetPersistenceMode', 1 if value else 0)
-    elif setting == 'power_limit':
-        power = gpu.power()
-        if power['current'] is None or power['min'] is None or power['max'] is None:
-            raise _unsupported(gpu, 'setting a power limit')
-        if value == 'max':
-            target = power['max']
-        elif value == 'default':
-            target = power['default'] if power['default'] is not None else power['max']
-        else:
-            target = value * 1000
-            if not power['min'] <= target <= power['max']:
-                raise Invalid('power_limit: %s W is outside the range %s allows: %s to %s W'
-                              % (value, gpu.label, _nvml.watts(power['min']), _nvml.watts(power['max'])))
-        plan.add(setting, _nvml.watts(power['current']), _nvml.watts(target),
-                 'nvmlDeviceSetPowerManagementLimit', target)
-    elif setting == 'mig_mode':
-        mig = _nvml.call('nvmlDeviceGetMigMode', gpu.handle, gpu=gpu)
-        current, pending = (_nvml.MIG_MODES.get(v, str(v)) for v in mig)
-        plan.mig = [current, pending]
-        change = plan.add(setting, pending, value, 'nvmlDeviceSetMigMode', _nvml.MIG_MODE_VALUES[value])
-        if change is not None:
-            plan.mig = [current, value]
-    elif setting == 'compute_mode':
-        current = gpu.compute_mode()
-        if current is None:
-            raise _unsupported(gpu, setting)
-        plan.add(setting, current, value, 'nvmlDeviceSetComputeMode', _nvml.COMPUTE_MODE_VALUES[value])
-    elif setting == 'application_clocks':
-        current = gpu.applications_clocks()
-        if current is None:
-            raise _unsupported(gpu, 'application clocks')
-        if value == 'reset':
-            default = gpu.applications_clocks(default=True)
-            plan.add(setting, current, default, 'nvmlDeviceResetApplicationsClocks')
-        else:
-            plan.add(setting, current, value, 'nvmlDeviceSetApplicationsClocks', value['mem'], value['sm'])
-    elif setting == 'locked_clocks':
-        current = locked_in_ledger(ledger, gpu)
-        if value == 'reset':
-            change = plan.add(setting, current, None, 'nvmlDeviceResetGpuLockedClocks')
-            if change is not None:
-                change.done = lambda: remember_locked(ledger, gpu, None)
-        else:
-            change = plan.add(setting, current, value, 'nvmlDeviceSetGpuLockedClocks', value['min'], value['max'])
-            if change is not None:
-                change.done = lambda: remember_locked(ledger, gpu, value)
+    if setting == 'mig_mode':
+        _plan_mig(plan, value)
+        return
+    locked = locked_in_ledger(ledger, gpu) if setting == 'locked_clocks' else None
+    before, after, fn, args = _nvidia_apply.plan(gpu, setting, value, locked)
+    change = plan.add(setting, before, after, fn, *args)
+    if change is not None and setting == 'locked_clocks':
+        change.done = lambda: remember_locked(ledger, gpu, after)
+
+
+def _plan_mig(plan, value):
+    """MIG: compared with the pending mode (a change is pending until a GPU reset)."""
+    gpu = plan.gpu
+    mig = _nvml.call('nvmlDeviceGetMigMode', gpu.handle, gpu=gpu)
+    current, pending = (_nvml.MIG_MODES.get(v, str(v)) for v in mig)
+    plan.mig = [current, pending]
+    change = plan.add('mig_mode', pending, value, 'nvmlDeviceSetMigMode', _nvml.MIG_MODE_VALUES[value])
+    if change is not None:
+        plan.mig = [current, value]
 
 
 def plan_absent(gpu, ledger):
@@ -552,21 +548,10 @@ def plan_absent(gpu, ledger):
 
 
 # -- reporting -----------------------------------------------------------------
-def _show(setting, value):
-    if value is None:
-        return 'unlocked' if setting == 'locked_clocks' else 'unknown'
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, dict):
-        return ', '.join('%s=%s MHz' % (k, value[k]) for k in sorted(value))
-    if setting == 'power_limit':
-        return '%s W' % value
-    return str(value)
-
-
 def diff_of(plan):
-    before = ''.join('%s: %s\n' % (s, _show(s, plan.values[s][0])) for s in SETTINGS if s in plan.values)
-    after = ''.join('%s: %s\n' % (s, _show(s, plan.values[s][1])) for s in SETTINGS if s in plan.values)
+    show = _nvidia_apply.show
+    before = ''.join('%s: %s\n' % (s, show(s, plan.values[s][0])) for s in SETTINGS if s in plan.values)
+    after = ''.join('%s: %s\n' % (s, show(s, plan.values[s][1])) for s in SETTINGS if s in plan.values)
     header = 'GPU %d %s (%s)' % (plan.gpu.index, plan.gpu.uuid, plan.gpu.bus_id)
     return {'before_header': header, 'after_header': header, 'before': before, 'after': after}
 
@@ -636,19 +621,10 @@ class BootFiles(object):
     def __init__(self, module, ledger):
         self.module = module
         self.ledger = ledger
-        self.files = []       # ManagedFile to write (desired text) or to restore (desired = the original)
+        self.files = []       # ManagedFile to write, or an absent_file() plan (it has ``recorded``)
         self.link = None      # 'link' | 'unlink' | None
         self.actions = []
         self.diff = []
-
-    def _ours(self, path):
-        """A file to take back: recorded in the ledger, or unrecorded but carrying our mark."""
-        if path in self.ledger.files_of(OWNER):
-            return _files.ManagedFile(path, self.ledger.original_content(path))
-        f = _files.ManagedFile(path, None)
-        if f.current is None or 'inference.host_tuning' not in f.current:
-            f.desired = f.current
-        return f
 
     def plan_present(self, selectors, gpus, want, numa_map):
         p = self.module.params
@@ -659,7 +635,7 @@ class BootFiles(object):
             if not _systemd.is_linked(BOOT_UNIT):
                 self.link = 'link'
         else:
-            self.files = [self._ours(path) for path in BOOT_FILES]
+            self.files = [_change.absent_file(self.ledger, path, OWNER) for path in BOOT_FILES]
             self._plan_unlink()
         if p['numa_map_file']:
             self.files.append(_files.ManagedFile(p['numa_map_file'], render_numa_map(numa_map)))
@@ -667,8 +643,8 @@ class BootFiles(object):
 
     def plan_absent(self):
         paths = [path for path in self.ledger.files_of(OWNER) if path != BOOT_LINK]
-        self.files = [_files.ManagedFile(path, self.ledger.original_content(path)) for path in paths]
-        self.files += [self._ours(path) for path in BOOT_FILES if path not in paths]
+        paths += [path for path in BOOT_FILES if path not in paths]
+        self.files = [_change.absent_file(self.ledger, path, OWNER) for path in paths]
         self._plan_unlink()
         self._plan_diff()
 
@@ -676,7 +652,7 @@ class BootFiles(object):
         if not _systemd.is_linked(BOOT_UNIT):
             return
         if BOOT_LINK in self.ledger.files_of(OWNER) \
-                or 'inference.host_tuning' in (_host.read_text_file(BOOT_UNIT_PATH) or ''):
+                or _files.is_ours(_host.read_text_file(BOOT_UNIT_PATH), OWNER):
             self.link = 'unlink'
 
     def _plan_diff(self):
@@ -713,29 +689,35 @@ class BootFiles(object):
             else:
                 _files.remove(BOOT_LINK)
         for f in self.files:
-            if not f.changed:
-                continue
-            if f.path in self.ledger.files_of(OWNER) and f.desired == self.ledger.original_content(f.path):
-                self.ledger.restore_file(f.path)
-            elif f.desired is None:
-                f.apply(self.module)  # ours but unrecorded (written before the ledger knew it): remove
-            else:
-                f.apply(self.module, self.ledger, OWNER)
-            self.ledger.save()
+            if f.changed:
+                self._apply_file(f)
         if self.link == 'link':
-            self.ledger.remember_file(BOOT_LINK, OWNER)
-            self.ledger.save()
-            full = _host.host_path(BOOT_LINK)
-            if not os.path.isdir(os.path.dirname(full)):
-                os.makedirs(os.path.dirname(full), 0o755)
-            os.symlink(BOOT_UNIT_PATH, full)
+            self._link()
         self.actions = self.predicted_actions()
         if unit_changed and systemctl is not None:
             systemctl.daemon_reload()
 
+    def _apply_file(self, f):
+        if hasattr(f, 'recorded'):
+            _change.restore_file(self.module, self.ledger, f)
+        elif f.path in self.ledger.files_of(OWNER) and f.desired == self.ledger.original_content(f.path):
+            self.ledger.restore_file(f.path)  # written back to what was there before us
+        else:
+            f.apply(self.module, self.ledger, OWNER)
+        self.ledger.save()
+
+    def _link(self):
+        self.ledger.remember_file(BOOT_LINK, OWNER)
+        self.ledger.save()
+        full = _host.host_path(BOOT_LINK)
+        if not os.path.isdir(os.path.dirname(full)):
+            os.makedirs(os.path.dirname(full), 0o755)
+        os.symlink(BOOT_UNIT_PATH, full)
+
 
 class Persistenced(object):
-    """nvidia-persistenced.service: enabled and started on request, put back as recorded."""
+    """nvidia-persistenced.service: enabled and started on request, put back as recorded (the steps revert's
+    UnitStates takes, _systemd.restore_steps)."""
 
     def __init__(self, module, ledger):
         self.module = module
@@ -763,7 +745,7 @@ class Persistenced(object):
         if before is None or self.systemctl is None:
             return
         self.target = {'enabled': bool(before.get('enabled')), 'active': bool(before.get('active'))}
-        self.steps = _systemd.steps_to(self.target, self.now, PERSISTENCED)
+        self.steps = _systemd.restore_steps(self.systemctl, {PERSISTENCED: before})
 
     def apply(self, state):
         if state == 'present' and self.steps:
@@ -789,123 +771,114 @@ class Persistenced(object):
         return out
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            gpus=dict(type='list', elements='str', default=['all']),
-            state=dict(type='str', choices=['present', 'absent'], default='present'),
-            persistence_mode=dict(type='bool'),
-            power_limit=dict(type='str'),
-            mig_mode=dict(type='str', choices=['enabled', 'disabled']),
-            compute_mode=dict(type='str', choices=['default', 'exclusive_process', 'prohibited']),
-            application_clocks=dict(type='raw'),
-            locked_clocks=dict(type='raw'),
-            unsupported=dict(type='str', choices=['fail', 'skip'], default='fail'),
-            boot_apply=dict(type='bool', default=False),
-            persistenced=dict(type='bool', default=False),
-            boot_python=dict(type='path', default='/usr/bin/python3'),
-            numa_map_file=dict(type='path'),
-        ),
-        supports_check_mode=True,
-    )
-    with _files.refusals(module):
-        state = module.params['state']
-        want = validate(module) if state == 'present' else {}
-        for option in ('boot_python', 'numa_map_file'):
-            value = module.params[option]
-            if value is not None and not os.path.isabs(value):
-                module.fail_json(msg='%s: %r is not an absolute path; give the full path (for example %s).'
-                                     % (option, value, '/usr/bin/python3' if option == 'boot_python'
-                                        else '/etc/inference-host-tuning/gpu-numa.json'))
-        boot_python = module.params['boot_python']
-        if boot_python is not None and os.path.normpath(boot_python) != boot_python:
-            module.fail_json(msg='Nothing was changed: boot_python: %r is not a normalised absolute path (no "." or '
-                                 '".." parts, no double or trailing slashes)' % (boot_python,))
+# -- the run -------------------------------------------------------------------
+class Run(object):
+    """One run: validate -> plan from the GPUs and the host -> apply (not in check mode) -> result."""
+
+    def __init__(self, module):
+        self.module = module
+        self.state = module.params['state']
+        self.want = {}
+        self.gpus = []
+        self.plans = []
+        self.numa_map = {}
+        self.ledger = None
+        self.boot = None
+        self.daemon = None
+        self.files = []
+        self.boot_changed = False
+        self.applied = []
+
+    def validate(self):
+        self.want = validate(self.module) if self.state == 'present' else {}
+        validate_paths(self.module)
+
+    def plan(self, nvml):
+        """Read every chosen GPU and plan it, then the boot files and the daemon; nothing is changed."""
+        module = self.module
         try:
-            render_unit(module.params['boot_python'])
-        except _formats.FormatError as e:
-            module.fail_json(msg='Nothing was changed: %s' % e)
-        if module.params['numa_map_file'] and _ledger.location_error(OWNER, module.params['numa_map_file'],
-                                                                     'numa_map_file'):
-            module.fail_json(msg='Nothing was changed: %s' % _ledger.location_error(
-                OWNER, module.params['numa_map_file'], 'numa_map_file'))
+            self.gpus = nvml.select(module.params['gpus'])
+        except _nvml.SelectionError as e:
+            module.fail_json(msg=str(e))
+        except _nvml.NvmlError as e:
+            module.fail_json(msg=str(e), nvml_error=e.text)
+        self.ledger = Ledger(module)
+        try:
+            self.plans = [self._plan_gpu(gpu) for gpu in self.gpus]
+            self.numa_map = dict((str(gpu.index), gpu.numa_node()) for gpu in nvml.gpus())
+        except _nvidia_apply.Invalid as e:
+            module.fail_json(msg=str(e))
+        except _nvml.NvmlError as e:
+            module.fail_json(msg=str(e), nvml_error=e.text, failed_gpu=e.gpu.ident() if e.gpu else None)
+        self._plan_host()
+        self._refuse_unsupported()
+        self.files = self.boot.predicted_actions()
+        self.boot_changed = self.boot.changed
 
-        with _nvml.Session(module) as nvml:
-            try:
-                gpus = nvml.select(module.params['gpus'])
-            except _nvml.SelectionError as e:
-                module.fail_json(msg=str(e))
-            except _nvml.NvmlError as e:
-                module.fail_json(msg=str(e), nvml_error=e.text)
-            ledger = Ledger(module)
-            plans = []
-            try:
-                for gpu in gpus:
-                    plan = plan_present(gpu, want, ledger) if state == 'present' else plan_absent(gpu, ledger)
-                    if state == 'present' and plan.mig is None:
-                        mig = gpu.mig_mode()
-                        plan.mig = list(mig) if mig else None
-                    plans.append(plan)
-                numa_map = dict((str(gpu.index), gpu.numa_node()) for gpu in nvml.gpus())
-            except Invalid as e:
-                module.fail_json(msg=str(e))
-            except _nvml.NvmlError as e:
-                module.fail_json(msg=str(e), nvml_error=e.text, failed_gpu=e.gpu.ident() if e.gpu else None)
+    def _plan_gpu(self, gpu):
+        if self.state == 'absent':
+            return plan_absent(gpu, self.ledger)
+        plan = plan_present(gpu, self.want, self.ledger)
+        if plan.mig is None:
+            mig = gpu.mig_mode()
+            plan.mig = list(mig) if mig else None
+        return plan
 
-            boot = BootFiles(module, ledger)
-            daemon = Persistenced(module, ledger)
-            if state == 'present':
-                boot.plan_present(module.params['gpus'], gpus, want, numa_map)
-                daemon.plan_present()
-            else:
-                boot.plan_absent()
-                daemon.plan_absent()
+    def _plan_host(self):
+        self.boot = BootFiles(self.module, self.ledger)
+        self.daemon = Persistenced(self.module, self.ledger)
+        if self.state == 'present':
+            self.boot.plan_present(self.module.params['gpus'], self.gpus, self.want, self.numa_map)
+            self.daemon.plan_present()
+        else:
+            self.boot.plan_absent()
+            self.daemon.plan_absent()
 
-            skipped = [s for p in plans for s in p.skipped]
-            if skipped and module.params['unsupported'] == 'fail':
-                module.fail_json(
-                    msg='Not supported, nothing was changed: %s. Set unsupported=skip to leave such settings '
-                        'alone on the GPUs that lack them.' % '; '.join(
-                            '%s on GPU %d' % (s['setting'], s['index']) for s in skipped),
-                    unsupported_settings=skipped, applied=[])
+    def _refuse_unsupported(self):
+        skipped = [s for p in self.plans for s in p.skipped]
+        if skipped and self.module.params['unsupported'] == 'fail':
+            self.module.fail_json(
+                msg='Not supported, nothing was changed: %s. Set unsupported=skip to leave such settings '
+                    'alone on the GPUs that lack them.' % '; '.join(
+                        '%s on GPU %d' % (s['setting'], s['index']) for s in skipped),
+                unsupported_settings=skipped, applied=[])
 
-            applied = []
-            files = boot.predicted_actions()
-            boot_changed = boot.changed
-            if not module.check_mode:
-                for plan in plans:
-                    apply_plan(module, plan, ledger, state, applied, plans)
-                    if state == 'absent':
-                        _nvml.forget_gpu(ledger, plan.gpu.uuid)
-                for plan in plans:
-                    if plan.mig is not None:
-                        mig = plan.gpu.mig_mode()
-                        plan.mig = list(mig) if mig else None
-                ledger.save()
-                # The boot files follow the GPU settings: the unit never re-applies what NVML refused.
-                if boot_changed:
-                    boot.apply()
-                daemon.apply(state)
-                ledger.save()
+    def apply(self):
+        """GPU by GPU (a refusal stops the run, see apply_plan), then the boot files and the daemon."""
+        for plan in self.plans:
+            apply_plan(self.module, plan, self.ledger, self.state, self.applied, self.plans)
+            if self.state == 'absent':
+                _nvml.forget_gpu(self.ledger, plan.gpu.uuid)
+        for plan in self.plans:
+            if plan.mig is not None:
+                mig = plan.gpu.mig_mode()
+                plan.mig = list(mig) if mig else None
+        self.ledger.save()
+        # The boot files follow the GPU settings: the unit never re-applies what NVML refused.
+        if self.boot_changed:
+            self.boot.apply()
+        self.daemon.apply(self.state)
+        self.ledger.save()
 
-        results = [gpu_result(p) for p in plans]
+    def result(self):
+        results = [gpu_result(p) for p in self.plans]
         reset_required = any(r['reset_required'] for r in results)
         linked = _systemd.is_linked(BOOT_UNIT)
-        if module.check_mode and boot.link:
-            linked = boot.link == 'link'
-        module.exit_json(
-            changed=any(r['changed'] for r in results) or boot_changed or bool(daemon.steps),
+        if self.module.check_mode and self.boot.link:
+            linked = self.boot.link == 'link'
+        return dict(
+            changed=any(r['changed'] for r in results) or self.boot_changed or bool(self.daemon.steps),
             gpus=results,
-            applied=applied,
-            skipped_settings=[s for p in plans for s in p.skipped],
+            applied=self.applied,
+            skipped_settings=[s for p in self.plans for s in p.skipped],
             reset_required=reset_required,
             reboot_required=reset_required,
-            numa_map=numa_map,
-            files=files,
+            numa_map=self.numa_map,
+            files=self.files,
             boot_unit_enabled=linked,
-            persistenced=daemon.report(),
-            persistenced_unit=daemon.unit_file,
-            diff=[diff_of(p) for p in plans if p.values] + boot.diff,
+            persistenced=self.daemon.report(),
+            persistenced_unit=self.daemon.unit_file,
+            diff=[diff_of(p) for p in self.plans if p.values] + self.boot.diff,
         )
 
 
@@ -939,6 +912,20 @@ def apply_plan(module, plan, ledger, state, applied, plans):
         done.append(change.setting)
     if done:
         applied.append({'index': gpu.index, 'uuid': gpu.uuid, 'settings': done})
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    with _files.refusals(module):
+        run = Run(module)
+        run.validate()
+        _change.record_request(module, OWNER, _change.pick(module.params, _nvidia_apply.ORDER + ('mig_mode',)),
+                               present=module.params['state'] == 'present')
+        with _nvml.Session(module) as nvml:
+            run.plan(nvml)
+            if not module.check_mode:
+                run.apply()
+        module.exit_json(**run.result())
 
 
 if __name__ == '__main__':

@@ -274,6 +274,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
@@ -586,6 +587,7 @@ def main():
         spec = Spec(module.params)
     except _formats.FormatError as e:
         module.fail_json(msg='Nothing was changed: %s' % e)
+    _change.record_request(module, OWNER, {'unit': spec.unit}, spec.unit, module.params['state'] == 'present')
     if module.params['state'] == 'absent':
         absent(module, spec)
     present(module, spec)

@@ -193,37 +193,47 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 
-OWNER = 'swap'
+OWNER, SWAPPED_OFF = _change.SWAP_AREAS  # ledger extra swap/swapped_off: [{'name', 'type', 'priority'}]
+NO_CAP = 'swapoff is not permitted here (no CAP_SYS_ADMIN, as in an unprivileged container)'
 
 
 class Swap(object):
+    """One run: validate -> plan from the host -> apply (check mode: plan only) -> result."""
 
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.required = self.params['runtime'] == 'required'
+        self.policy = _change.RuntimePolicy(
+            module, self.params['runtime'], persisted='the persistent part is done',
+            fix='Run on a host (or a privileged context) that permits it, or use runtime=best_effort to skip it.',
+            step='part', report=self.report)
         self.result = dict(changed=False, fstab_lines_commented=[], fstab_lines_restored=[],
-                           swapped_on=[], runtime_skipped=False, diff=[])
+                           swapped_on=[], diff=[])
         self.swaps_before = _swap.active_swaps()
+        self.swaps_after = self.swaps_before
         self.ram_gib = _swap.ram_gib()
         active = set(s['name'] for s in self.swaps_before)
         self.zram = [dict(name=d, swap=('/dev/%s' % d) in active) for d in _swap.zram_devices()]
         self.zswap_before = _swap.zswap_enabled()
         self.zswap_after = self.zswap_before
 
-    def skip_runtime(self, why):
-        """A runtime step is not permitted here: warn, or fail with runtime=required."""
-        if self.required:
-            self.module.fail_json(msg='%s, and runtime=required. Run on a host (or a privileged '
-                                      'context) that permits it, or use runtime=best_effort to skip it.' % why,
-                                  **self.report())
-        self.module.warn('%s: skipped the runtime part (the persistent part is done).' % why)
-        self.result['runtime_skipped'] = True
+    def add_diff(self, fstab):
+        if fstab is not None and fstab.changed:
+            self.result['diff'].append(fstab.diff())
+            return True
+        return False
+
+    def done(self, did):
+        """After a real run: what changed, and the host as it is now."""
+        self.result['changed'] = did
+        self.swaps_after = _swap.active_swaps()
+        self.zswap_after = _swap.zswap_enabled()
 
     # -- state=off -----------------------------------------------------------
     def check_ram(self):
@@ -248,65 +258,68 @@ class Swap(object):
                     'serving process). Set force=true to turn swap off anyway, or lower min_ram_gib.'
                     % (self.ram_gib, minimum), ram_gib=self.ram_gib)
 
-    def off(self):
-        self.check_ram()
-        check = self.module.check_mode
-
-        # plan: fstab
+    def plan_off(self):
+        """(fstab plan or None, swap areas to turn off, swapoff path, whether to write zswap off)."""
         fstab = None
         current = _host.read_text_file(_swap.FSTAB)
         if current is not None:
             desired, commented = _swap.comment_swap_lines(current)
             fstab = _files.ManagedFile(_swap.FSTAB, desired)
             self.result['fstab_lines_commented'] = commented
-
-        # plan: swapoff
         to_off = list(self.swaps_before)
         swapoff = self.module.get_bin_path('swapoff')
-        runtime_ok = True
-        if to_off:
-            if swapoff is None:
-                self.skip_runtime('swapoff was not found')
-                runtime_ok = False
-            elif _swap.can_swapoff() is False:
-                self.skip_runtime('swapoff is not permitted here (no CAP_SYS_ADMIN, as in an unprivileged container)')
-                runtime_ok = False
-        if not runtime_ok:
+        if to_off and swapoff is None:
+            self.policy.skip('swapoff was not found')
             to_off = []
-
-        # plan: zswap
+        elif to_off and _swap.can_swapoff() is False:
+            self.policy.skip(NO_CAP)
+            to_off = []
         zswap_write = False
         if self.params['disable_zswap'] and self.zswap_before:
             if _host.is_readonly(_swap.ZSWAP_ENABLED):
-                self.skip_runtime('%s is read-only' % _swap.ZSWAP_ENABLED)
+                self.policy.skip('%s is read-only' % _swap.ZSWAP_ENABLED)
             else:
                 zswap_write = True
+        return fstab, to_off, swapoff, zswap_write
 
-        changed = bool((fstab is not None and fstab.changed) or to_off or zswap_write)
-        if fstab is not None and fstab.changed:
-            self.result['diff'].append(fstab.diff())
-        if check or not changed:
+    def off(self):
+        self.check_ram()
+        fstab, to_off, swapoff, zswap_write = self.plan_off()
+        changed = self.add_diff(fstab) or bool(to_off or zswap_write)
+        if self.module.check_mode or not changed:
             self.result['changed'] = changed
             off_names = set(s['name'] for s in to_off)
             self.swaps_after = [s for s in self.swaps_before if s['name'] not in off_names]
             if zswap_write:
                 self.zswap_after = False
             return
+        ledger, planned = self.record_off(fstab, to_off, zswap_write)
+        did = self.swapoff(ledger, swapoff, to_off, planned)
+        if fstab is not None:
+            did = fstab.apply(self.module, ledger, OWNER) or did
+        if zswap_write:
+            did = self.zswap_off(ledger) or did
+        ledger.save()
+        self.done(did)
 
-        # record originals before the first change
+    def record_off(self, fstab, to_off, zswap_write):
+        """Record the originals before the first change: (ledger, the swapped_off record now planned)."""
         ledger = _ledger.Ledger(self.module)
         if fstab is not None and fstab.changed:
             ledger.remember_file(_swap.FSTAB, OWNER)
-        recorded = ledger.get_extra(OWNER, 'swapped_off', [])
+        recorded = ledger.get_extra(OWNER, SWAPPED_OFF, [])
+        names = set(r['name'] for r in recorded)
         planned = recorded + [dict(name=s['name'], type=s['type'], priority=s['priority'])
-                              for s in to_off if s['name'] not in set(r['name'] for r in recorded)]
+                              for s in to_off if s['name'] not in names]
         if to_off:
-            ledger.set_extra(OWNER, 'swapped_off', planned, overwrite=True)
+            ledger.set_extra(OWNER, SWAPPED_OFF, planned, overwrite=True)
         if zswap_write:
             ledger.remember_runtime(_swap.ZSWAP_ENABLED, _host.read_value(_swap.ZSWAP_ENABLED), OWNER)
         ledger.save()
+        return ledger, planned
 
-        # apply
+    def swapoff(self, ledger, swapoff, to_off, planned):
+        """Turn the areas off; one refused here is skipped (and not recorded), another failure fails."""
         did = False
         failed_off = set()
         for s in to_off:
@@ -317,76 +330,61 @@ class Swap(object):
             failed_off.add(s['name'])
             msg = (err or out or '').strip()
             if _swap.is_permission_error(msg):
-                self.skip_runtime('swapoff %s is not permitted here (%s)' % (s['name'], msg))
-            else:
-                ledger.set_extra(OWNER, 'swapped_off', [r for r in planned if r['name'] not in failed_off],
-                                 overwrite=True)
-                ledger.save()
-                self.module.fail_json(msg='swapoff %s failed (rc=%d): %s. If there is not enough free memory '
-                                          'to take the swapped pages back, free some first.' % (s['name'], rc, msg),
-                                      rc=rc, stdout=out, stderr=err, **self.report())
+                self.policy.skip('swapoff %s is not permitted here (%s)' % (s['name'], msg))
+                continue
+            ledger.set_extra(OWNER, SWAPPED_OFF, [r for r in planned if r['name'] not in failed_off], overwrite=True)
+            ledger.save()
+            self.module.fail_json(msg='swapoff %s failed (rc=%d): %s. If there is not enough free memory '
+                                      'to take the swapped pages back, free some first.' % (s['name'], rc, msg),
+                                  rc=rc, stdout=out, stderr=err, **self.report())
         if failed_off:
             kept = [r for r in planned if r['name'] not in failed_off]
             if kept:
-                ledger.set_extra(OWNER, 'swapped_off', kept, overwrite=True)
+                ledger.set_extra(OWNER, SWAPPED_OFF, kept, overwrite=True)
             else:
                 ledger.forget_extra(OWNER)
-        if fstab is not None:
-            did = fstab.apply(self.module, ledger, OWNER) or did
-        if zswap_write:
-            try:
-                _host.write_runtime(_swap.ZSWAP_ENABLED, 'N')
-                did = True
-            except _host.RuntimeWriteError as e:
-                ledger.forget_runtime(_swap.ZSWAP_ENABLED)
-                self.skip_runtime('cannot disable zswap (%s)' % e)
-        ledger.save()
-        self.result['changed'] = did
-        self.swaps_after = _swap.active_swaps()
-        self.zswap_after = _swap.zswap_enabled()
+        return did
+
+    def zswap_off(self, ledger):
+        try:
+            _host.write_runtime(_swap.ZSWAP_ENABLED, 'N')
+            return True
+        except _host.RuntimeWriteError as e:
+            ledger.forget_runtime(_swap.ZSWAP_ENABLED)
+            self.policy.skip('cannot disable zswap (%s)' % e)
+            return False
 
     # -- state=on ------------------------------------------------------------
-    def on(self):
-        ledger = _ledger.Ledger(self.module)
-
-        # plan: fstab (from the ledger; without a record, put back the lines we commented)
+    def plan_fstab_on(self, ledger):
+        """fstab from the ledger (its ``recorded`` plan); without a record, the lines we commented put back."""
         fstab = None
         restored = []
-        from_ledger = _swap.FSTAB in ledger.files_of(OWNER)
         current = _host.read_text_file(_swap.FSTAB)
-        if from_ledger:
+        if _swap.FSTAB in ledger.files_of(OWNER):
             fstab = _files.ManagedFile(_swap.FSTAB, ledger.restore_text(_swap.FSTAB))
+            fstab.recorded = True
             restored = _swap.uncomment_ours(current)[1]
         elif current is not None:
             desired, restored = _swap.uncomment_ours(current)
             fstab = _files.ManagedFile(_swap.FSTAB, desired)
+            fstab.recorded = False
         self.result['fstab_lines_restored'] = restored
+        return fstab
 
-        # plan: swapon what this module turned off and is still off
-        active = set(s['name'] for s in self.swaps_before)
-        to_on = [r for r in ledger.get_extra(OWNER, 'swapped_off', []) if r['name'] not in active]
-        swapon = self.module.get_bin_path('swapon')
-        swapon_skipped = False
-        if to_on and swapon is None:
-            self.skip_runtime('swapon was not found')
-            swapon_skipped, to_on = True, []
-        elif to_on and _swap.can_swapoff() is False:
-            self.skip_runtime('swapon is not permitted here (no CAP_SYS_ADMIN, as in an unprivileged container)')
-            swapon_skipped, to_on = True, []
+    def plan_swapon(self, ledger):
+        """The recorded areas still off, as revert plans them: (areas, swapon path, skipped here)."""
+        to_on, swapon, why = _swap.plan_swapon(self.module, ledger.get_extra(OWNER, SWAPPED_OFF, []))
+        if why:
+            self.policy.skip(why)
+            return [], swapon, True
+        return to_on, swapon, False
 
-        # plan: runtime values (zswap)
-        runtime_restore = []
-        for path in ledger.runtime_of(OWNER):
-            if not _host.exists(path) or _host.read_selected(path) == ledger.original_value(path):
-                continue
-            if _host.is_readonly(path):
-                self.skip_runtime('%s is read-only' % path)
-            else:
-                runtime_restore.append(path)
-
-        changed = bool((fstab is not None and fstab.changed) or to_on or runtime_restore)
-        if fstab is not None and fstab.changed:
-            self.result['diff'].append(fstab.diff())
+    def on(self):
+        ledger = _ledger.Ledger(self.module)
+        fstab = self.plan_fstab_on(ledger)
+        to_on, swapon, swapon_skipped = self.plan_swapon(ledger)
+        runtime_restore = _change.plan_runtime_restore(ledger, OWNER, self.policy, read=_host.read_selected)
+        changed = self.add_diff(fstab) or bool(to_on or runtime_restore)
         if self.module.check_mode:
             self.result['changed'] = changed
             self.result['swapped_on'] = [r['name'] for r in to_on]
@@ -396,50 +394,33 @@ class Swap(object):
             if _swap.ZSWAP_ENABLED in runtime_restore:
                 self.zswap_after = ledger.original_value(_swap.ZSWAP_ENABLED) in ('Y', 'y', '1')
             return
-
         # apply; records already satisfied are dropped as well
         did = False
-        if from_ledger:
-            did = ledger.restore_file(_swap.FSTAB) or did
-        elif fstab is not None:
-            did = fstab.apply(self.module) or did
-        still_off = []
-        for r in to_on:
-            argv = [swapon]
-            if r.get('priority') is not None and r['priority'] >= 0:
-                argv += ['-p', str(r['priority'])]
-            argv.append(r['name'])
-            rc, out, err = self.module.run_command(argv)
-            msg = (err or out or '').strip()
-            if rc == 0:
-                did = True
-                self.result['swapped_on'].append(r['name'])
-            elif _swap.is_permission_error(msg):
-                still_off.append(r)
-                self.skip_runtime('swapon %s is not permitted here (%s)' % (r['name'], msg))
-            else:
-                self.module.warn('swapon %s failed (rc=%d): %s; it is no longer tracked.' % (r['name'], rc, msg))
-        if still_off:
-            ledger.set_extra(OWNER, 'swapped_off', still_off, overwrite=True)
-        elif not swapon_skipped:
-            ledger.forget_extra(OWNER)
-        for path in ledger.runtime_of(OWNER):
-            if path in runtime_restore or not _host.exists(path) or \
-                    _host.read_selected(path) == ledger.original_value(path):
-                try:
-                    did = ledger.restore_runtime(path) or did
-                except _host.RuntimeWriteError as e:
-                    self.skip_runtime('cannot restore %s' % e)
+        if fstab is not None:
+            did = _change.restore_file(self.module, ledger, fstab) or did
+        did = self.swapon(ledger, swapon, to_on, swapon_skipped) or did
+        did = _change.restore_runtime(ledger, OWNER, self.policy, runtime_restore, read=_host.read_selected) or did
         ledger.save()
-        self.result['changed'] = did
-        self.swaps_after = _swap.active_swaps()
-        self.zswap_after = _swap.zswap_enabled()
+        self.done(did)
+
+    def swapon(self, ledger, swapon, to_on, skipped):
+        """Turn the areas on as revert does; one refused here stays recorded, another failure is dropped."""
+        on, refused = _swap.swapon_areas(self.module, swapon, to_on, self.module.warn)
+        self.result['swapped_on'].extend(on)
+        for area, msg in refused:
+            self.policy.skip('swapon %s is not permitted here (%s)' % (area['name'], msg))
+        if refused:
+            ledger.set_extra(OWNER, SWAPPED_OFF, [area for area, _msg in refused], overwrite=True)
+        elif not skipped:
+            ledger.forget_extra(OWNER)
+        return bool(on)
 
     def report(self):
         out = dict(self.result)
         out.update(
+            runtime_skipped=self.policy.skipped,
             swaps_before=self.swaps_before,
-            swaps_after=getattr(self, 'swaps_after', self.swaps_before),
+            swaps_after=self.swaps_after,
             ram_gib=self.ram_gib,
             zram=self.zram,
             zram_devices=[z['name'] for z in self.zram],
@@ -465,6 +446,8 @@ def main():
         supports_check_mode=True,
     )
     with _files.refusals(module):
+        _change.record_request(module, OWNER, _change.pick(module.params, ('min_ram_gib', 'force', 'disable_zswap')),
+                               present=module.params['state'] == 'off')
         swap = Swap(module)
         if module.params['state'] == 'off':
             swap.off()

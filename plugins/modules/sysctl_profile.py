@@ -439,6 +439,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
@@ -447,11 +448,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _sysc
 
 OWNER = _sysctl.OWNER
 RUNTIME_DIFF_HEADER = 'runtime values (/proc/sys, debugfs)'
-
-
-def _ours(text):
-    """True when a file's text carries our header."""
-    return bool(text) and text.startswith(_files.header(OWNER).splitlines()[0])
+READONLY = 'read-only: %s cannot be written (an unprivileged container?)'
 
 
 #: Each path option stays in its own directory: sysctl.d files for path, tmpfiles.d for tmpfiles_path.
@@ -465,16 +462,60 @@ def _check_path(module, name, path):
                              '(for example %s)' % (name, path, PATH_DIRS[name], module.argument_spec[name]['default']))
 
 
+class Key(object):
+    """One key of a run: what was asked, what the kernel has, and what the run does with it; ``entry()`` is
+    its ``sysctl_keys`` result."""
+
+    __slots__ = ('key', 'requested', 'desired', 'before', 'after', 'location', 'persisted_in', 'runtime',
+                 'persisted', 'changed', 'skipped', 'raise_only', 'source', 'why', 'raw', 'floor', 'path',
+                 'missing', 'readonly', 'rejected', 'restore')
+
+    def __init__(self, key, requested, before, source, why, raise_only=False):
+        self.key = key
+        self.requested = requested
+        self.desired = None
+        self.before = self.after = before
+        self.location = self.persisted_in = self.skipped = self.raw = self.floor = self.path = None
+        self.runtime = self.persisted = self.changed = False     # applied at runtime / persisted; changed now
+        self.raise_only = raise_only
+        self.source = source
+        self.why = why
+        self.missing = self.readonly = False    # unavailable on this kernel / skipped: the runtime is read-only
+        self.rejected = False                   # the kernel refused the value: a reboot does not bring it
+        self.restore = False                    # state=absent: restore the recorded value
+
+    def entry(self):
+        return {'requested': self.requested, 'desired': self.desired, 'before': self.before, 'after': self.after,
+                'location': self.location, 'persisted_in': self.persisted_in,
+                'applied': {'runtime': self.runtime, 'persisted': self.persisted}, 'changed': self.changed,
+                'skipped': self.skipped, 'raise_only': self.raise_only, 'source': self.source, 'why': self.why}
+
+
+def _keys(items):
+    """The ``sysctl_keys`` result."""
+    return dict((i.key, i.entry()) for i in items)
+
+
 def _runtime_diff(items):
-    before = ''.join('%s = %s\n' % (i['key'], i['before']) for i in items if i['changed'])
-    after = ''.join('%s = %s\n' % (i['key'], i['desired']) for i in items if i['changed'])
+    before = ''.join('%s = %s\n' % (i.key, i.before) for i in items if i.changed)
+    after = ''.join('%s = %s\n' % (i.key, i.desired) for i in items if i.changed)
     return {'before_header': RUNTIME_DIFF_HEADER, 'after_header': RUNTIME_DIFF_HEADER,
             'before': before, 'after': after}
 
 
-def _entry(item):
-    return dict((k, item[k]) for k in ('requested', 'desired', 'before', 'after', 'location', 'persisted_in',
-                                       'applied', 'changed', 'skipped', 'raise_only', 'source', 'why'))
+def _plan_runtime(p, item, path):
+    """Whether the runtime value at ``path`` is written (``changed``), already right, or skipped and why."""
+    if item.before == item.desired:
+        item.runtime = True
+    elif p['runtime'] == 'skip':
+        item.skipped = 'runtime: skip'
+    elif _host.is_readonly(path):
+        item.skipped = READONLY % path
+        item.readonly = True
+    else:
+        item.changed = True
+        item.after = item.desired
+        item.runtime = True
 
 
 def _value_error(key, text):
@@ -518,64 +559,62 @@ def _requests(module, p):
     return requests
 
 
-def present(module, p):
-    requests = _requests(module, p)
+# -- state=present ------------------------------------------------------------------------
+def _plan_key(p, req, version):
+    """Where the requested key lives on this kernel and what the run does with it: (Key, error or None)."""
+    loc = _sysctl.locate(req.key, version)
+    raw = _host.read_value(loc.path) if loc.available else None
+    if loc.available and raw is None:
+        loc = _sysctl.Location('unavailable', loc.path, '%s: %s cannot be read' % (_sysctl.UNAVAILABLE, loc.path))
+    item = Key(req.key, req.value, _sysctl.normalize(raw), req.source, req.why, req.raise_only)
+    item.raw, item.floor = raw, req.floor
+    if not loc.available:
+        item.skipped = loc.reason
+        item.missing = True
+        return item, None
+    item.location = loc.path
+    if req.raise_only and not _sysctl.is_int(item.before):
+        return item, ('%s: raise-only value %s needs an integer current value, the kernel has %r'
+                      % (req.key, req.value, item.before))
+    item.desired = req.target(item.before)
+    item.persisted_in = p['path'] if loc.kind == 'procfs' else p['tmpfiles_path']
+    item.persisted = True
+    _plan_runtime(p, item, loc.path)
+    return item, None
+
+
+def _plan_keys(module, p, requests):
+    """Every requested key planned; fails (nothing changed) on a raise-only key without an integer value, a
+    missing key with missing=fail, a read-only value with runtime=required."""
     version = _host.kernel_version()
-    errors, missing, readonly = [], [], []
-    items = []
+    items, errors = [], []
     for key in sorted(requests):
-        req = requests[key]
-        loc = _sysctl.locate(key, version)
-        raw = _host.read_value(loc.path) if loc.available else None
-        if loc.available and raw is None:
-            loc = _sysctl.Location('unavailable', loc.path, '%s: %s cannot be read' % (_sysctl.UNAVAILABLE, loc.path))
-        before = _sysctl.normalize(raw)
-        item = {'key': key, 'requested': req.value, 'desired': None, 'before': before, 'after': before,
-                'location': loc.path if loc.available else None, 'persisted_in': None,
-                'applied': {'runtime': False, 'persisted': False}, 'changed': False, 'skipped': None,
-                'raise_only': req.raise_only, 'source': req.source, 'why': req.why,
-                'raw': raw, 'kind': loc.kind, 'floor': req.floor}
+        item, error = _plan_key(p, requests[key], version)
         items.append(item)
-        if not loc.available:
-            item['skipped'] = loc.reason
-            missing.append(item)
-            continue
-        if req.raise_only and not _sysctl.is_int(before):
-            errors.append('%s: raise-only value %s needs an integer current value, the kernel has %r'
-                          % (key, req.value, before))
-            continue
-        item['desired'] = req.target(before)
-        item['persisted_in'] = p['path'] if loc.kind == 'procfs' else p['tmpfiles_path']
-        item['applied']['persisted'] = True
-        if before == item['desired']:
-            item['applied']['runtime'] = True
-        elif p['runtime'] == 'skip':
-            item['skipped'] = 'runtime: skip'
-        elif _host.is_readonly(loc.path):
-            item['skipped'] = 'read-only: %s cannot be written (an unprivileged container?)' % loc.path
-            readonly.append(item)
-        else:
-            item['changed'] = True
-            item['after'] = item['desired']
-            item['applied']['runtime'] = True
+        if error:
+            errors.append(error)
     if errors:
         module.fail_json(msg='Nothing was changed: %s' % '; '.join(errors), errors=errors)
-
+    missing = [i for i in items if i.missing]
     if missing and p['missing'] == 'fail':
         module.fail_json(msg='Nothing was changed: keys unavailable on this kernel (missing=fail): %s'
-                             % '; '.join('%s (%s)' % (i['key'], i['skipped']) for i in missing),
-                         sysctl_keys=dict((i['key'], _entry(i)) for i in items))
+                             % '; '.join('%s (%s)' % (i.key, i.skipped) for i in missing),
+                         sysctl_keys=_keys(items))
+    readonly = [i for i in items if i.readonly]
     if readonly and p['runtime'] == 'required':
         module.fail_json(msg='Nothing was changed: runtime=required but these values cannot be written: %s'
-                             % '; '.join('%s (%s)' % (i['key'], i['skipped']) for i in readonly),
-                         sysctl_keys=dict((i['key'], _entry(i)) for i in items))
+                             % '; '.join('%s (%s)' % (i.key, i.skipped) for i in readonly),
+                         sysctl_keys=_keys(items))
+    return items
 
-    sysctl_items = [i for i in items if i['persisted_in'] == p['path']]
-    debugfs_items = [i for i in items if i['persisted_in'] == p['tmpfiles_path']]
+
+def _precedence(module, p, sysctl_items):
+    """(conflicts, overridden, problems): the boot order of the sysctl.d files against ours; fails with
+    on_conflict=fail when a later file wins."""
     conflicts, overridden, notes = [], [], []
     if sysctl_items:
         conflicts, overridden, notes = _sysctl.precedence(
-            p['path'], dict((i['key'], (i['desired'], i['floor'])) for i in sysctl_items))
+            p['path'], dict((i.key, (i.desired, i.floor)) for i in sysctl_items))
     problems = notes + [
         '%s: %s sets %s and is applied after %s at boot, so %s wins over our %s'
         % (c['key'], _sysctl.file_label(c['file'], c['aliases']), c['value'], p['path'], c['value'], c['ours'])
@@ -583,158 +622,169 @@ def present(module, p):
     if problems and p['on_conflict'] == 'fail':
         module.fail_json(msg='Nothing was changed (on_conflict=fail): %s' % '; '.join(problems),
                          conflicts=conflicts)
+    return conflicts, overridden, problems
 
+
+def _plan_files(p, sysctl_items, debugfs_items):
+    """The sysctl.d and tmpfiles.d files; a file with nothing left to hold is removed only when it is ours."""
     header = _files.header(OWNER)
     if p['profile']:
         header += '# Profile: %s.\n' % p['profile']
     files = []
     for fpath, content in (
-            (p['path'], _sysctl.render_sysctl(header, [(i['key'], i['desired'], i['why']) for i in sysctl_items])),
+            (p['path'], _sysctl.render_sysctl(header, [(i.key, i.desired, i.why) for i in sysctl_items])),
             (p['tmpfiles_path'], _sysctl.render_tmpfiles(
-                header, [(i['key'], i['location'], i['desired'], i['why']) for i in debugfs_items]))):
+                header, [(i.key, i.location, i.desired, i.why) for i in debugfs_items]))):
         f = _files.ManagedFile(fpath, content)
-        if content is None and not _ours(f.current):
+        if content is None and not _files.is_ours(f.current, OWNER):
             continue  # never remove a file that is not ours
         files.append(f)
+    return files
 
-    diff = [f.diff() for f in files if f.changed]
-    if any(i['changed'] for i in items):
-        diff.append(_runtime_diff(items))
 
-    if not module.check_mode:
-        ledger = _ledger.Ledger(module)
-        failed = []
-        for item in items:
-            if not item['changed']:
-                continue
-            new_record = ledger.remember_runtime(item['location'], item['raw'], OWNER)
-            try:
-                _host.write_runtime(item['location'], item['desired'])
-            except _host.RuntimeWriteError as e:
-                if new_record:
-                    ledger.forget_runtime(item['location'])
-                item['changed'] = False
-                item['applied']['runtime'] = False
-                item['skipped'] = ('read-only: %s' if e.readonly else 'write failed: %s') % e
-                # a value the kernel refuses now is refused at boot too: no reason to reboot for it
-                item['rejected'] = not e.readonly
-                failed.append(item)
-            item['after'] = _sysctl.normalize(_host.read_value(item['location']))
-            if item['changed'] and item['after'] != item['desired']:
-                item['applied']['runtime'] = False
-                item['rejected'] = True
-                module.warn('%s: wrote %s but the kernel holds %s; a reboot does not change that'
-                            % (item['key'], item['desired'], item['after']))
-        if failed and p['runtime'] == 'required':
-            ledger.save()
-            module.fail_json(msg='runtime=required: writing failed for %s; values written before are recorded '
-                                 'in the ledger (state=absent restores them), files were not written'
-                                 % '; '.join('%s (%s)' % (i['key'], i['skipped']) for i in failed),
-                             sysctl_keys=dict((i['key'], _entry(i)) for i in items))
-        for item in failed:
-            module.warn('%s: the runtime value was not applied: %s' % (item['key'], item['skipped']))
-        for f in files:
-            f.apply(module, ledger, OWNER)
+def _write_key(module, ledger, item):
+    """Record the original, write, read back; False when the write failed (the record is taken back)."""
+    new_record = ledger.remember_runtime(item.location, item.raw, OWNER)
+    failed = False
+    try:
+        _host.write_runtime(item.location, item.desired)
+    except _host.RuntimeWriteError as e:
+        if new_record:
+            ledger.forget_runtime(item.location)
+        item.changed = False
+        item.runtime = False
+        item.skipped = ('read-only: %s' if e.readonly else 'write failed: %s') % e
+        # a value the kernel refuses now is refused at boot too: no reason to reboot for it
+        item.rejected = not e.readonly
+        failed = True
+    item.after = _sysctl.normalize(_host.read_value(item.location))
+    if item.changed and item.after != item.desired:
+        item.runtime = False
+        item.rejected = True
+        module.warn('%s: wrote %s but the kernel holds %s; a reboot does not change that'
+                    % (item.key, item.desired, item.after))
+    return not failed
+
+
+def _apply(module, p, items, files):
+    """Write the runtime values, then the files (the ledger records each original first)."""
+    ledger = _ledger.Ledger(module)
+    failed = [i for i in items if i.changed and not _write_key(module, ledger, i)]
+    if failed and p['runtime'] == 'required':
         ledger.save()
+        module.fail_json(msg='runtime=required: writing failed for %s; values written before are recorded '
+                             'in the ledger (state=absent restores them), files were not written'
+                             % '; '.join('%s (%s)' % (i.key, i.skipped) for i in failed),
+                         sysctl_keys=_keys(items))
+    for item in failed:
+        module.warn('%s: the runtime value was not applied: %s' % (item.key, item.skipped))
+    for f in files:
+        f.apply(module, ledger, OWNER)
+    ledger.save()
 
-    if missing and p['missing'] == 'warn':
-        for i in missing:
-            module.warn('%s: %s; not applied and not persisted.' % (i['key'], i['skipped']))
+
+def _warn_skipped(module, p, items, problems):
+    if p['missing'] == 'warn':
+        for i in items:
+            if i.missing:
+                module.warn('%s: %s; not applied and not persisted.' % (i.key, i.skipped))
+    readonly = [i.key for i in items if i.readonly]
     if readonly:
         module.warn('Runtime values not applied because the runtime is read-only (an unprivileged container?): '
-                    '%s. They are persisted and take effect at boot.' % ', '.join(i['key'] for i in readonly))
-    if problems and p['on_conflict'] == 'warn':
+                    '%s. They are persisted and take effect at boot.' % ', '.join(readonly))
+    if p['on_conflict'] == 'warn':
         for msg in problems:
             module.warn(msg)
 
-    changed = any(f.changed for f in files) or any(i['changed'] for i in items)
+
+def present(module, p):
+    items = _plan_keys(module, p, _requests(module, p))
+    sysctl_items = [i for i in items if i.persisted_in == p['path']]
+    debugfs_items = [i for i in items if i.persisted_in == p['tmpfiles_path']]
+    conflicts, overridden, problems = _precedence(module, p, sysctl_items)
+    files = _plan_files(p, sysctl_items, debugfs_items)
+    diff = [f.diff() for f in files if f.changed]
+    if any(i.changed for i in items):
+        diff.append(_runtime_diff(items))
+    if not module.check_mode:
+        _apply(module, p, items, files)
+    _warn_skipped(module, p, items, problems)
     result = dict(
-        changed=changed, state='present', path=p['path'], tmpfiles_path=p['tmpfiles_path'],
-        profile=p['profile'], kernel=_host.kernel_release(),
-        sysctl_keys=dict((i['key'], _entry(i)) for i in items),
-        conflicts=conflicts, overridden=overridden,
-        reboot_required=any(i['applied']['persisted'] and not i['applied']['runtime'] and not i.get('rejected')
-                            for i in items))
+        changed=any(f.changed for f in files) or any(i.changed for i in items), state='present', path=p['path'],
+        tmpfiles_path=p['tmpfiles_path'], profile=p['profile'], kernel=_host.kernel_release(),
+        sysctl_keys=_keys(items), conflicts=conflicts, overridden=overridden,
+        reboot_required=any(i.persisted and not i.runtime and not i.rejected for i in items))
     if module._diff:
         result['diff'] = diff
     module.exit_json(**result)
 
 
+# -- state=absent -------------------------------------------------------------------------
+
+def _plan_restore(p, ledger, path):
+    """A recorded runtime value: put back unless it is right already, gone, skipped or read-only."""
+    original = _sysctl.normalize(ledger.original_value(path))
+    exists = _host.exists(path)
+    item = Key(_sysctl.key_for_path(path), None, _sysctl.normalize(_host.read_value(path)) if exists else None,
+               'ledger', 'restore the value recorded before %s first changed it' % OWNER)
+    item.path = path
+    item.desired = original
+    if not exists:
+        item.skipped = '%s: %s no longer exists' % (_sysctl.UNAVAILABLE, path)
+        item.runtime = item.before == original
+        item.restore = True      # the record goes
+        return item
+    item.location = path
+    _plan_runtime(p, item, path)
+    item.restore = item.skipped is None
+    return item
+
+
+def _absent_files(ledger, paths):
+    """The recorded files put back, then each of ``paths`` the ledger does not know removed when it is ours."""
+    recorded = ledger.files_of(OWNER)
+    return [_change.RecordedFile(ledger, path) for path in recorded] + [
+        _change.absent_file(ledger, path, OWNER) for path in paths if path not in recorded]
+
+
+def _restore_key(module, ledger, item):
+    try:
+        ledger.restore_runtime(item.path)
+    except _host.RuntimeWriteError as e:
+        item.changed = False
+        item.runtime = False
+        item.skipped = ('read-only: %s' if e.readonly else 'write failed: %s') % e
+        module.warn('%s: could not restore %s: %s; it stays recorded in the ledger' % (item.key, item.desired, e))
+        return
+    if item.location:
+        item.after = _sysctl.normalize(_host.read_value(item.path))
+
+
 def absent(module, p):
     ledger = _ledger.Ledger(module)
-    items, readonly = [], []
-    for path in ledger.runtime_of(OWNER):
-        original = ledger.original_value(path)
-        exists = _host.exists(path)
-        before = _sysctl.normalize(_host.read_value(path)) if exists else None
-        item = {'key': _sysctl.key_for_path(path), 'path': path, 'requested': None,
-                'desired': _sysctl.normalize(original), 'before': before, 'after': before,
-                'location': path if exists else None, 'persisted_in': None,
-                'applied': {'runtime': before == _sysctl.normalize(original), 'persisted': False},
-                'changed': False, 'skipped': None, 'raise_only': False, 'source': 'ledger',
-                'why': 'restore the value recorded before %s first changed it' % OWNER, 'restore': True}
-        items.append(item)
-        if not exists:
-            item['skipped'] = '%s: %s no longer exists' % (_sysctl.UNAVAILABLE, path)
-        elif item['applied']['runtime']:
-            pass
-        elif p['runtime'] == 'skip':
-            item['skipped'] = 'runtime: skip'
-            item['restore'] = False
-        elif _host.is_readonly(path):
-            item['skipped'] = 'read-only: %s cannot be written (an unprivileged container?)' % path
-            item['restore'] = False
-            readonly.append(item)
-        else:
-            item['changed'] = True
-            item['after'] = item['desired']
-            item['applied']['runtime'] = True
+    items = [_plan_restore(p, ledger, path) for path in ledger.runtime_of(OWNER)]
+    readonly = [i for i in items if i.readonly]
     if readonly and p['runtime'] == 'required':
         module.fail_json(msg='Nothing was changed: runtime=required but these values cannot be restored: %s'
-                             % ', '.join('%s (%s)' % (i['key'], i['path']) for i in readonly))
-
-    recorded = ledger.files_of(OWNER)
-    plans = []
-    for path in recorded:
-        current, original = ledger.plan_file_restore(path)
-        plans.append((path, current, original, True))
-    for path in (p['path'], p['tmpfiles_path']):
-        current = _host.read(path)
-        if path not in recorded and _ours(current):
-            plans.append((path, current, None, False))
-    diff = [_files.file_diff(path, cur, orig) for path, cur, orig, _rec in plans if cur != orig]
-    if any(i['changed'] for i in items):
+                             % ', '.join('%s (%s)' % (i.key, i.path) for i in readonly))
+    files = _absent_files(ledger, (p['path'], p['tmpfiles_path']))
+    diff = [f.diff() for f in files if f.changed]
+    if any(i.changed for i in items):
         diff.append(_runtime_diff(items))
-
     if not module.check_mode:
         for item in items:
-            if not item['restore']:
-                continue
-            try:
-                ledger.restore_runtime(item['path'])
-            except _host.RuntimeWriteError as e:
-                item['changed'] = False
-                item['applied']['runtime'] = False
-                item['skipped'] = ('read-only: %s' if e.readonly else 'write failed: %s') % e
-                module.warn('%s: could not restore %s: %s; it stays recorded in the ledger'
-                            % (item['key'], item['desired'], e))
-                continue
-            if item['location']:
-                item['after'] = _sysctl.normalize(_host.read_value(item['path']))
-        for path, _cur, _orig, rec in plans:
-            if rec:
-                ledger.restore_file(path)
-            else:
-                _files.remove(path)
+            if item.restore:
+                _restore_key(module, ledger, item)
+        for f in files:
+            _change.restore_file(module, ledger, f)
         ledger.save()
     if readonly:
         module.warn('Runtime values not restored because the runtime is read-only: %s; they stay recorded in '
-                    'the ledger.' % ', '.join(i['key'] for i in readonly))
-
+                    'the ledger.' % ', '.join(i.key for i in readonly))
     result = dict(
-        changed=bool(diff) or any(i['changed'] for i in items), state='absent',
+        changed=bool(diff) or any(i.changed for i in items), state='absent',
         path=p['path'], tmpfiles_path=p['tmpfiles_path'], profile=None, kernel=_host.kernel_release(),
-        sysctl_keys=dict((i['key'], _entry(i)) for i in items), conflicts=[], overridden=[], reboot_required=False)
+        sysctl_keys=_keys(items), conflicts=[], overridden=[], reboot_required=False)
     if module._diff:
         result['diff'] = diff
     module.exit_json(**result)
@@ -760,6 +810,7 @@ def main():
         _check_path(module, 'tmpfiles_path', p['tmpfiles_path'])
         if p['path'] == p['tmpfiles_path']:
             module.fail_json(msg='path and tmpfiles_path must be different files (both are %s)' % p['path'])
+        _change.record_request(module, OWNER, _change.pick(p, ('profile', 'settings')), present=p['state'] == 'present')
         if p['state'] == 'absent':
             absent(module, p)
         present(module, p)

@@ -51,4 +51,11 @@ def fake_host(tmp_path, monkeypatch):
 
     monkeypatch.setattr(_host, 'is_readonly', is_readonly)
     monkeypatch.setattr(_host, 'write_runtime', write_runtime)
+
+    def no_real_command(module, args, **kwargs):
+        # a module under test must never run a command of this machine (systemctl, swapoff, grubby as root):
+        # a test that needs one installs FakeCommands, which replaces this guard
+        raise AssertionError('a unit test ran a real command %r: install FakeCommands' % (args,))
+    from ansible.module_utils import basic
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', no_real_command)
     return host

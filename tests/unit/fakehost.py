@@ -11,6 +11,9 @@ fstab.  Tests change what they need with ``write()``.
 The tree is pointed to through INFERENCE_HOST_TUNING_ROOT; read-only areas are
 emulated by ``make_readonly()`` (the conftest patches _host so writes there fail
 with EROFS, as they do on an unprivileged container's /proc/sys).
+
+``FakeCommands`` stands in for the host's commands under a real AnsibleModule;
+``FakeModule`` is a whole stand-in module for module_utils tests that pass one.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -263,3 +266,37 @@ class FakeCommands(object):
     def names(self):
         """The calls as 'cmd arg arg' strings without the directory of cmd."""
         return [' '.join([os.path.basename(c[0])] + c[1:]) for c in self.calls]
+
+
+class FakeModule(object):
+    """Stand-in for the AnsibleModule that module_utils functions take (the ledger, _files, bootloaders, NVML).
+
+    ``atomic_move`` is a bare rename (whatever mode the file ends with is the caller's doing), ``fail_json``
+    raises AssertionError with the message, ``warn()`` messages are collected in ``warnings``.
+    ``get_bin_path()`` finds the commands named in ``bins`` (as /usr/bin/NAME); ``run_command()`` records
+    each argv in ``calls`` and answers ``(rc, out, 'err' if rc else '')``.
+    """
+    check_mode = False
+
+    def __init__(self, bins=(), rc=0, out=''):
+        self.bins = set(bins)
+        self.rc = rc
+        self.out = out
+        self.calls = []
+        self.warnings = []
+
+    def get_bin_path(self, name, required=False):
+        return '/usr/bin/' + name if name in self.bins else None
+
+    def run_command(self, argv):
+        self.calls.append(argv)
+        return self.rc, self.out, 'err' if self.rc else ''
+
+    def atomic_move(self, src, dest, unsafe_writes=False):
+        os.rename(src, dest)
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+    def fail_json(self, msg=None, **kwargs):
+        raise AssertionError(msg)

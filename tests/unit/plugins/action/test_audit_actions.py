@@ -75,20 +75,19 @@ def _host_vars(**extra):
     return task_vars
 
 
-def test_host_audit_resolves_the_variables_into_one_call(executed):
-    task_vars = _host_vars(base_sysctl_settings={'vm.swappiness': 0},
-                           nvidia_power_limit=trust_as_template('{{ gpu_watts }}'),
+def test_host_audit_audits_what_was_applied_in_one_call(executed):
+    """No desired profile given: one inference_host_info call audits the host against the requests its modules
+    recorded; the role variables are not read (a wrong one does not matter to the audit)."""
+    task_vars = _host_vars(base_sysctl_settings=[0], nvidia_power_limit=trust_as_template('{{ undefined_watts }}'),
                            inference_sysfs_root='/opt/fake-sysfs', inference_accelerator_kind='NVIDIA')
     result = _action(host_audit.ActionModule, 'host_audit', {}, task_vars).run(task_vars=task_vars)
     assert len(executed) == 1
     name, args = executed[0]
     assert name == 'inference.host_tuning.inference_host_info'
-    assert args['kind'] == 'nvidia' and args['sysfs_root'] == '/opt/fake-sysfs' and args['devfs_root'] == '/dev'
-    nvidia = args['desired_by_kind']['nvidia']
-    assert nvidia['sysctl'] == {'vm.swappiness': 0}
-    assert nvidia['gpu'] == {'persistence_mode': True, 'power_limit': 500}
-    assert 'gpu' not in args['desired_by_kind']['none']
+    assert args == {'kind': 'nvidia', 'use_nvml': 'auto', 'sysfs_root': '/opt/fake-sysfs', 'devfs_root': '/dev',
+                    'desired_recorded': True}
     assert result['kind'] == 'nvidia' and result['kernel'] == '6.1.0-27-amd64'
+    assert result['desired'] == INFO['desired']
     assert result['summary'] == {'ok': 0, 'drift': 1, 'pending_reboot': 0, 'unavailable': 0}
     assert result['audit'] == INFO['audit'] and result['changed'] is False and not result.get('failed')
 
@@ -99,15 +98,13 @@ def test_host_audit_options_win_over_variables(executed):
     _action(host_audit.ActionModule, 'host_audit', args, task_vars).run(task_vars=task_vars)
     module_args = executed[0][1]
     assert module_args['kind'] == 'none' and module_args['devfs_root'] == '/srv/dev'
-    assert module_args['desired_by_kind'] == dict((k, {'governor': 'performance'})
-                                                  for k in ('nvidia', 'ascend', 'tpu', 'none'))
+    assert module_args['desired'] == {'governor': 'performance'} and 'desired_recorded' not in module_args
 
 
 @pytest.mark.parametrize('extra, message', [
     ({'inference_accelerator_kind': 'gpu'}, "inference_accelerator_kind is 'gpu'; use auto, nvidia, ascend, tpu, none"),
-    ({'base_sysctl_settings': [0]}, 'base_sysctl_settings must be a dictionary'),
     ({'kind': 'gpu'}, "kind is 'gpu'; use auto, nvidia"),
-    ({'nvidia_power_limit': trust_as_template('{{ undefined_watts }}')}, 'nvidia_power_limit cannot be resolved'),
+    ({'inference_sysfs_root': trust_as_template('{{ undefined_root }}')}, 'inference_sysfs_root cannot be resolved'),
 ])
 def test_host_audit_bad_variables_fail_before_the_host_is_read(executed, extra, message):
     args = {'kind': extra.pop('kind')} if 'kind' in extra else {}

@@ -717,3 +717,39 @@ def test_unit_cpulist():
     assert _audit.unit_cpulist(None) == []
     with pytest.raises(ValueError):
         _audit.unit_cpulist('x')
+
+
+# -- desired_from_requests: the audit's profile from what the modules were asked ---------------------
+def test_desired_from_requests_maps_every_owner():
+    requests = {
+        'sysctl_profile': {'': {'profile': 'inference_latency', 'settings': {'vm.swappiness': 1}}},
+        'hugepages': {'': {'thp_enabled': 'madvise', 'thp_defrag': None,
+                           'pools': [{'size': '2M', 'count': 512, 'node': None, 'min_count': None, 'boot': None}]}},
+        'cpu_governor': {'': {'governor': 'performance'}},
+        'memlock': {'': {'limits_d': True, 'systemd': True, 'container_runtimes': ['auto']}},
+        'swap': {'': {'min_ram_gib': 32, 'force': True, 'disable_zswap': False}},
+        'io_scheduler': {'': {'scheduler': 'none', 'devices': ['nvme*n*']}},
+        'nvidia_gpu': {'': {'persistence_mode': True, 'power_limit': 'max', 'compute_mode': None}},
+        'service_unit': {'vllm.service': {'unit': 'vllm.service'}},
+        'numa_bind': {'vllm.service': {'unit': 'vllm.service'}},
+        'allocator_preload': {'vllm.service': {'allocator': 'jemalloc', 'scope': 'service', 'library': None}},
+    }
+    desired, notes = _audit.desired_from_requests(requests)
+    assert desired == {
+        'sysctl_profile': 'inference_latency', 'sysctl': {'vm.swappiness': 1}, 'thp': {'enabled': 'madvise'},
+        'hugepages': [{'size': '2M', 'count': 512}], 'governor': 'performance', 'memlock': 'unlimited',
+        'swap': {'min_ram_gib': 32, 'force': True, 'disable_zswap': False},
+        'io_scheduler': {'scheduler': 'none', 'devices': ['nvme*n*']},
+        'gpu': {'persistence_mode': True, 'power_limit': 'max'},
+        'service': {'unit': 'vllm.service', 'cpus': _audit.FROM_UNIT, 'allocator_library': _audit.FROM_UNIT}}
+    assert notes == [] and _audit.validate(desired) == []
+
+
+def test_desired_from_requests_service_details():
+    library = '/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4'
+    desired, notes = _audit.desired_from_requests({
+        'service_unit': {'b.service': {'unit': 'b.service'}, 'a.service': {'unit': 'a.service'}},
+        'allocator_preload': {'a.service': {'allocator': 'tcmalloc', 'scope': 'service', 'library': library}}})
+    assert desired == {'service': {'unit': 'a.service', 'allocator_library': library}}
+    assert notes == ['the audit checks one serving unit, a.service; also recorded: b.service']
+    assert _audit.desired_from_requests({}) == ({}, [])

@@ -5,38 +5,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import os
-
 import pytest
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeModule
 
 GRUBBY_INFO = ('index=0\nkernel="/boot/vmlinuz-5.14.0"\nargs="ro crashkernel=auto hugepagesz=1G hugepages=4"\n'
                'root="/dev/mapper/rhel-root"\nindex=1\nkernel="/boot/vmlinuz-5.14.0-rescue"\nargs="ro"\n')
-
-
-class FakeModule(object):
-    check_mode = False
-
-    def __init__(self, bins=(), rc=0, out=''):
-        self.bins = set(bins)
-        self.rc = rc
-        self.out = out
-        self.calls = []
-
-    def get_bin_path(self, name, required=False):
-        return '/usr/bin/' + name if name in self.bins else None
-
-    def run_command(self, argv):
-        self.calls.append(argv)
-        return self.rc, self.out, 'err' if self.rc else ''
-
-    def atomic_move(self, src, dest, unsafe_writes=False):
-        os.rename(src, dest)
-
-    def fail_json(self, msg, **kwargs):
-        raise AssertionError(msg)
 
 
 @pytest.mark.parametrize('group, tokens, present', [

@@ -25,7 +25,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _file
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
-from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands, FakeModule
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import ModuleFail as Failed, _fail_json
 
 CONF = '/etc/sysctl.d/90-x.conf'
@@ -42,18 +42,9 @@ def module(monkeypatch):
     return m
 
 
-class RenameModule(object):
-    """atomic_move as a bare rename: whatever mode or owner the file ends with is _files' own doing."""
-    check_mode = False
-
-    def __init__(self):
-        self.warnings = []
-
-    def atomic_move(self, src, dest, unsafe_writes=False):
-        os.rename(src, dest)
-
-    def warn(self, msg):
-        self.warnings.append(msg)
+class RenameModule(FakeModule):
+    """atomic_move as a bare rename: whatever mode or owner the file ends with is _files' own doing; fail_json
+    raises Failed, as the real module's does here."""
 
     def fail_json(self, msg=None, **kwargs):
         _fail_json(self, msg, **kwargs)

@@ -13,16 +13,7 @@ import pytest
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
-
-
-class FakeModule(object):
-    check_mode = False
-
-    def atomic_move(self, src, dest, unsafe_writes=False):
-        os.rename(src, dest)
-
-    def fail_json(self, **kwargs):
-        raise AssertionError(kwargs['msg'])
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeModule
 
 
 def test_file_restore_is_byte_exact(fake_host):
@@ -192,6 +183,9 @@ GOOD = {'version': 1, 'files': {'/etc/sysctl.d/90-x.conf': {'owner': 'sysctl_pro
                                                            mode=0o10000)}), 'mode'),
     (lambda d: dict(d, dirs=['/']), 'not a directory this collection creates'),
     (lambda d: dict(d, surprise=1), 'unknown keys'),
+    (lambda d: dict(d, requests=[]), 'record requests: must be a JSON object'),
+    (lambda d: dict(d, requests={'root': {'': {}}}), "requests['root']: unknown owner"),
+    (lambda d: dict(d, requests={'cpu_governor': {'': 'performance'}}), 'must be a JSON object'),
 ])
 def test_a_malformed_or_tampered_ledger_is_refused_by_name(fake_host, mutate, needle):
     _write_ledger(fake_host, mutate(dict(GOOD)))
@@ -266,21 +260,13 @@ def test_a_failed_write_leaves_no_record(fake_host):
     assert not fake_host.exists(_ledger.LEDGER_PATH)
 
 
-class WarnModule(FakeModule):
-    def __init__(self):
-        self.warnings = []
-
-    def warn(self, msg):
-        self.warnings.append(msg)
-
-
 def _kept(fake_host):
     d = fake_host.path(_ledger.EDITED_DIR)
     return sorted(os.listdir(d)) if os.path.isdir(d) else []
 
 
 def test_a_hand_edit_is_named_and_kept_before_a_converge_replaces_it(fake_host):
-    m = WarnModule()
+    m = FakeModule()
     ledger = _ledger.Ledger(m)
     _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 1\n').apply(m, ledger, 'sysctl_profile')
     ledger.save()
@@ -303,7 +289,7 @@ def test_a_hand_edit_is_named_and_kept_before_a_converge_replaces_it(fake_host):
 
 
 def test_a_hand_edit_is_kept_before_a_revert_removes_the_file(fake_host):
-    m = WarnModule()
+    m = FakeModule()
     ledger = _ledger.Ledger(m)
     _files.ManagedFile('/etc/sysctl.d/90-x.conf', 'a = 1\n').apply(m, ledger, 'sysctl_profile')
     ledger.save()
@@ -316,3 +302,34 @@ def test_a_hand_edit_is_kept_before_a_revert_removes_the_file(fake_host):
     assert len(_kept(fake_host)) == 1
     # the operator's copy stays: the state directory is not removed with the last record
     assert not fake_host.exists(_ledger.LEDGER_PATH)
+
+
+def test_requests_are_recorded_forgotten_and_go_with_the_last_record(fake_host):
+    ledger = _ledger.Ledger(FakeModule())
+    ledger.record_request('cpu_governor', {'governor': 'performance'})
+    ledger.record_request('numa_bind', {'unit': 'a.service'}, 'a.service')
+    ledger.record_request('numa_bind', {'unit': 'b.service'}, 'b.service')
+    assert ledger.save()
+    assert _ledger_modes(fake_host) == (oct(0o700), oct(0o600))
+    again = _ledger.Ledger(FakeModule())
+    assert again.requests == {'cpu_governor': {'': {'governor': 'performance'}},
+                              'numa_bind': {'a.service': {'unit': 'a.service'}, 'b.service': {'unit': 'b.service'}}}
+    again.record_request('cpu_governor', {'governor': 'performance'})
+    assert not again.dirty                          # the same request again writes nothing
+    again.forget_request('numa_bind', 'a.service')
+    again.forget_request('cpu_governor')
+    again.save()
+    assert _ledger.Ledger(FakeModule()).requests == {'numa_bind': {'b.service': {'unit': 'b.service'}}}
+    last = _ledger.Ledger(FakeModule())
+    last.forget_request('numa_bind')
+    last.save()
+    assert not fake_host.exists('/var/lib/inference_host_tuning')
+
+
+def test_a_read_only_ledger_is_never_tightened_or_written(fake_host):
+    _write_ledger(fake_host, dict(GOOD, requests={'cpu_governor': {'': {'governor': 'performance'}}}), mode=0o644)
+    ledger = _ledger.Ledger(FakeModule(), readonly=True)
+    assert ledger.requests == {'cpu_governor': {'': {'governor': 'performance'}}}
+    ledger.forget_request('cpu_governor')
+    assert not ledger.save()
+    assert _ledger_modes(fake_host)[1] == oct(0o644)

@@ -9,13 +9,7 @@ import pytest
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _nvml
 from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import fake_nvml, fake_nvml_lib  # noqa: F401  pylint: disable=unused-import
-
-
-class FakeModule(object):
-    check_mode = False
-
-    def fail_json(self, **kwargs):
-        raise AssertionError(kwargs['msg'])
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeModule
 
 
 @pytest.mark.parametrize('text, parts', [

@@ -17,7 +17,8 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _allo
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import allocator_preload
-from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (fail_module, install_commands,
+                                                                                         run_module)
 
 DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-allocator.conf'
 HEADER = ('# Managed by Ansible (inference.host_tuning.allocator_preload). Local edits are overwritten;\n'
@@ -79,13 +80,7 @@ class Commands(object):
 def cmds(fake_host, monkeypatch):
     fake = Commands()
     os.makedirs(fake_host.path('/run/systemd/system'))
-
-    def run_command(self, args, **kw):
-        return fake.run_command(self, args, **kw)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
-                        lambda self, name, required=False, opt_dirs=None: fake.bins.get(name))
+    install_commands(monkeypatch, fake)
     monkeypatch.setattr(_allocator, 'machine', lambda: 'x86_64')
     return fake
 

@@ -34,7 +34,8 @@ from ansible_collections.inference.host_tuning.plugins.modules import (
     revert, service_account, service_health, service_unit, swap, sysctl_profile, system_packages)
 from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import fake_nvml, fake_nvml_lib  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.test_service_unit import settings, words as unit_words
-from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import ModuleFail, run_module
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (ModuleFail, install_commands,
+                                                                                         run_module)
 
 LEDGER = _ledger.LEDGER_PATH
 STATE_DIR = os.path.dirname(LEDGER)
@@ -89,6 +90,7 @@ class Tools(object):
     BINS = ('systemctl', 'udevadm', 'swapoff', 'swapon', 'update-grub', 'ldconfig', 'cat', 'journalctl', 'numactl')
 
     def __init__(self):
+        self.bins = dict((name, '/usr/bin/' + name) for name in self.BINS)
         self.calls = []
         self.version = 252
 
@@ -121,14 +123,7 @@ def host(fake_host, monkeypatch):
     fake_host.mkdir('/var/lib')
     fake_host.mkdir(KUBELET_DIR)
     fake_host.write(JEMALLOC, '\x7fELF fake\n')
-
-    def run_command(module, args, **kw):
-        return tools.run_command(module, args, **kw)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
-                        lambda self, name, required=False, opt_dirs=None:
-                        '/usr/bin/' + name if name in Tools.BINS else None)
+    install_commands(monkeypatch, tools)
     monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, msg, **kw: None)
     monkeypatch.setattr(_allocator, 'machine', lambda: 'x86_64')
 

@@ -104,7 +104,11 @@ def test_no_cpufreq_is_skipped_cleanly(fake_host, cmds):
     r = run_module(cpu_governor, {})
     assert r['changed'] is False and r['no_cpufreq'] is True and 'skipped' not in r and 'cpufreq' in r['skip_reason']
     assert r['cpus'] == 0 and r['before'] == [] and r['after'] == []
-    assert fake_host.snapshot() == before and cmds.calls == []
+    after = fake_host.snapshot()
+    ledger = json.loads(after.pop('/var/lib/inference_host_tuning/ledger.json'))
+    # nothing changed on the host; what it was asked is recorded for the audit
+    assert after == before and cmds.calls == []
+    assert ledger['requests'] == {'cpu_governor': {'': {'governor': 'performance'}}} and ledger['files'] == {}
     assert not fake_host.exists(UNIT_PATH)
 
 

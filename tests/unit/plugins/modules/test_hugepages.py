@@ -363,6 +363,46 @@ def test_absent_restores_exact_originals(fake_host, tools):
     assert run_module(hugepages, {'state': 'absent'})['changed'] is False
 
 
+@pytest.mark.parametrize('check', [True, False])
+def test_absent_leaves_a_foreign_file_it_has_no_record_of(fake_host, tools, check):
+    """No ledger record and no header of ours: someone else's file at our paths stays, and grub.cfg is not
+    regenerated for it."""
+    tools.bins.add('update-grub')
+    fake_host.write(TMPFILES, 'w /sys/kernel/mm/transparent_hugepage/enabled - - - - never\n')
+    fake_host.write(GRUB_D, 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT nosmt"\n')
+    before = fake_host.snapshot()
+    r = run_module(hugepages, {'state': 'absent'}, check=check)
+    assert r['changed'] is False and r['diff'] == [] and r['reboot_required'] is False
+    assert fake_host.snapshot() == before
+    assert tools.calls == [] and tools.warnings == []
+
+
+def test_absent_removes_its_own_file_without_a_record(fake_host, tools):
+    """Our header, no ledger record (a ledger lost or removed): the file is ours, it goes."""
+    tools.bins.add('update-grub')
+    fake_host.write(TMPFILES, HEADER + 'w /sys/kernel/mm/transparent_hugepage/enabled - - - - never\n')
+    fake_host.write(GRUB_D, HEADER + 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT hugepages=8"\n')
+    r = run_module(hugepages, {'state': 'absent'}, check=True)
+    assert r['changed'] is True and [d['before_header'] for d in r['diff']] == [TMPFILES, GRUB_D]
+    assert fake_host.exists(TMPFILES) and tools.calls == []
+    r = run_module(hugepages, {'state': 'absent'})
+    assert r['changed'] is True
+    assert not fake_host.exists(TMPFILES) and not fake_host.exists(GRUB_D)
+    assert tools.calls == [['/usr/sbin/update-grub']]
+
+
+def test_absent_without_grubby_fails_and_keeps_the_record(fake_host, tools):
+    tools.bins.add('grubby')
+    run_module(hugepages, {'pools': [{'size': '1G', 'count': 2}], 'cmdline_method': 'grubby'})
+    tools.bins.discard('grubby')
+    before = fake_host.snapshot()
+    for check in (True, False):
+        r = fail_module(hugepages, {'state': 'absent'}, check=check)
+        assert 'grubby was not found' in r['msg']
+    assert fake_host.snapshot() == before
+    assert ledger(fake_host)['extra']['hugepages']['cmdline']['params'] == ['hugepagesz=1G', 'hugepages=2']
+
+
 def test_absent_keeps_other_owners(fake_host, tools):
     run_module(hugepages, {'thp_enabled': 'never'})
     data = ledger(fake_host)

@@ -567,6 +567,42 @@ def test_desired_and_desired_by_kind_are_exclusive(fake_host, no_nvml):
     assert 'mutually exclusive' in msg
 
 
+# -- desired_recorded: the audit from what the modules were asked to apply -----------------------
+def test_a_host_never_converged_says_so(fake_host, no_nvml):
+    result = run_module(inference_host_info, {'desired_recorded': True})
+    assert result['desired'] == {}
+    [item] = result['audit']
+    assert (item['concern'], item['setting'], item['status']) == ('host', 'converged', 'drift')
+    assert 'never converged' in item['detail'] and '/var/lib/inference_host_tuning/ledger.json' in item['detail']
+    assert not fake_host.exists('/var/lib/inference_host_tuning')   # read only: nothing created
+
+
+def test_the_audit_follows_the_recorded_requests(fake_host, no_nvml, monkeypatch):
+    from ansible_collections.inference.host_tuning.plugins.modules import cpu_governor, io_scheduler
+    FakeCommands().install(monkeypatch)             # no systemctl: the governor unit is written, not enabled
+    run_module(cpu_governor, {'governor': 'performance'})
+    run_module(io_scheduler, {'scheduler': 'none', 'devices': ['nvme*n*']})
+    ledger = '/var/lib/inference_host_tuning/ledger.json'
+    result = run_module(inference_host_info, {'desired_recorded': True})
+    assert result['desired'] == {'governor': 'performance',
+                                 'io_scheduler': {'scheduler': 'none', 'devices': ['nvme*n*']}}
+    assert sorted(set(i['concern'] for i in result['audit'])) == ['governor', 'io_scheduler']
+    status = dict((i['concern'], i['status']) for i in result['audit'])
+    # the governor unit is not enabled (no systemctl here): right now, lost at the next boot
+    assert status == {'governor': 'drift', 'io_scheduler': 'ok'}, result['audit']
+    # check mode records nothing; state=absent forgets the request
+    run_module(cpu_governor, {'governor': 'powersave'}, check=True)
+    assert json.loads(fake_host.read(ledger))['requests']['cpu_governor'] == {'': {'governor': 'performance'}}
+    run_module(cpu_governor, {'state': 'absent'})
+    result = run_module(inference_host_info, {'desired_recorded': True})
+    assert list(result['desired']) == ['io_scheduler']
+
+
+def test_desired_recorded_is_exclusive(fake_host, no_nvml):
+    msg = fail_module(inference_host_info, {'desired': {}, 'desired_recorded': True})['msg']
+    assert 'mutually exclusive' in msg
+
+
 # -- _audit pure functions --------------------------------------------------------------
 def _req(value):
     return {'k': _sysctl.Request('k', value, 'why', 'settings')}

@@ -11,11 +11,10 @@ import shutil
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import numa_bind
-from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (fail_module, install_commands,
+                                                                                         run_module)
 
 DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-numa.conf'
 HEADER = ('# Managed by Ansible (inference.host_tuning.numa_bind). Local edits are overwritten;\n'
@@ -60,13 +59,7 @@ class Systemd(object):
 def systemd(fake_host, monkeypatch):
     fake = Systemd()
     os.makedirs(fake_host.path('/run/systemd/system'))
-
-    def run_command(self, args, **kw):
-        return fake.run_command(self, args, **kw)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
-                        lambda self, name, required=False, opt_dirs=None: fake.bins.get(name))
+    install_commands(monkeypatch, fake)
     return fake
 
 

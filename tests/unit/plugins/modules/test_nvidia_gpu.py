@@ -339,8 +339,10 @@ def test_state_absent_puts_the_tree_back_exactly(nv, fake_host):
     assert run_module(nvidia_gpu, {'state': 'absent'})['changed'] is False
 
 
-def test_revert_module_alone_removes_the_boot_files(nv, fake_host):
+def test_revert_module_alone_removes_the_boot_files(nv, fake_host, monkeypatch):
     from ansible_collections.inference.host_tuning.plugins.modules import revert
+    from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
+    FakeCommands().install(monkeypatch)  # no systemctl here, whatever this machine has: the links go by hand
     before = tree(fake_host, '/etc', '/usr')
     run_module(nvidia_gpu, BOOT_ARGS)
     result = run_module(revert, {})
@@ -372,6 +374,21 @@ def test_boot_apply_false_removes_only_what_the_module_wrote(nv, fake_host):
     fake_host.write(BOOT_UNIT, '[Service]\nExecStart=/bin/true\n')
     assert run_module(nvidia_gpu, {'boot_apply': False})['changed'] is False
     assert fake_host.exists(BOOT_UNIT)
+
+
+def test_without_a_ledger_only_files_with_our_header_are_taken_back(nv, fake_host):
+    """A lost ledger: the unit (it starts with our header) and its link go; what carries no header of ours
+    (the settings, the program, a settings file some other tool wrote) is not known to be ours and stays."""
+    run_module(nvidia_gpu, BOOT_ARGS)
+    fake_host.remove(_ledger.LEDGER_PATH)
+    fake_host.write(BOOT_SETTINGS, '{"managed_by": "inference.host_tuning.nvidia role", "settings": {}}\n')
+    check = run_module(nvidia_gpu, {'state': 'absent'}, check=True)
+    result = run_module(nvidia_gpu, {'state': 'absent'})
+    assert result['files'] == check['files'] == [{'path': BOOT_UNIT, 'action': 'removed'},
+                                                 {'path': BOOT_LINK, 'action': 'unlinked'}]
+    assert not fake_host.exists(BOOT_UNIT) and not fake_host.exists(BOOT_LINK)
+    assert fake_host.exists(BOOT_SETTINGS) and fake_host.exists(BOOT_PROGRAM)
+    assert run_module(nvidia_gpu, {'state': 'absent'})['changed'] is False
 
 
 def test_boot_settings_list_the_chosen_gpus_by_uuid(nv, fake_host):

@@ -263,7 +263,12 @@ def test_no_swap_anywhere_is_a_no_op(fake_host, cmds):
     fake_host.write('/etc/fstab', '# nothing\n')
     r = run_module(swap, {})
     assert r['changed'] is False and cmds.calls == []
-    assert not fake_host.exists(_ledger.LEDGER_PATH)
+    # no record of anything changed: only what the module was asked, for the audit
+    ledger = json.loads(fake_host.read(_ledger.LEDGER_PATH))
+    assert ledger['files'] == {} and ledger['runtime'] == {} and ledger['extra'] == {}
+    assert ledger['requests'] == {'swap': {'': {'min_ram_gib': 32, 'force': False, 'disable_zswap': False}}}
+    run_module(swap, {'state': 'on'})
+    assert not fake_host.exists(_ledger.LEDGER_PATH)     # state=on forgets the request: nothing is left
 
 
 def test_paths_with_spaces_are_unescaped(fake_host, cmds):
@@ -286,4 +291,99 @@ def test_low_ram_skip_warns_and_changes_nothing(fake_host, cmds):
     result = run_module(swap, {'state': 'off', 'low_ram': 'skip'})
     assert result['refused'] is True and result['changed'] is False
     assert any('15.6 GiB' in w for w in cmds.warnings)
-    assert fake_host.snapshot('/etc', '/var') == before
+    after = fake_host.snapshot('/etc', '/var')
+    ledger = json.loads(after.pop(_ledger.LEDGER_PATH))
+    assert after == before      # only the request (the audit says why swap is left on: too little RAM)
+    assert ledger['requests'] == {'swap': {'': {'min_ram_gib': 32, 'force': False, 'disable_zswap': False}}}
+
+
+# -- the runtime policy's texts, and state=on turning areas on as revert does ---------------------------
+SKIPPED = ': skipped the runtime part (the persistent part is done).'
+REQUIRED = (', and runtime=required. Run on a host (or a privileged context) that permits it, or use '
+            'runtime=best_effort to skip it.')
+NO_CAP = 'is not permitted here (no CAP_SYS_ADMIN, as in an unprivileged container)'
+SWAPON_EPERM = 'swapon: /dev/nvme0n1p3: swapon failed: Operation not permitted'
+
+
+def test_policy_texts_are_exact(fake_host, cmds):
+    cmds.handlers['swapoff'] = lambda argv: (4, '', EPERM % argv[-1])
+    run_module(swap, {})
+    assert cmds.warnings == ['swapoff /dev/nvme0n1p3 is not permitted here (%s)%s' % (EPERM % '/dev/nvme0n1p3',
+                                                                                      SKIPPED)]
+    r = fail_module(swap, {'runtime': 'required'})
+    assert r['msg'] == 'swapoff /dev/nvme0n1p3 is not permitted here (%s)%s' % (EPERM % '/dev/nvme0n1p3', REQUIRED)
+    assert r['runtime_skipped'] is False and r['swaps_before'] == r['swaps_after']
+
+
+def test_on_refused_keeps_the_record_for_a_later_run(fake_host, cmds):
+    fake_host.write('/proc/swaps', SWAPS_HEADER + swap_line('/dev/nvme0n1p3', 5))
+    run_module(swap, {})
+    swapon = cmds.handlers['swapon']
+    cmds.handlers['swapon'] = lambda argv: (255, '', SWAPON_EPERM)
+    cmds.calls[:] = []
+    r = run_module(swap, {'state': 'on'})
+    assert cmds.names() == ['swapon -p 5 /dev/nvme0n1p3']
+    assert r['changed'] is True and r['swapped_on'] == [] and r['runtime_skipped'] is True   # fstab
+    assert cmds.warnings[-1] == 'swapon /dev/nvme0n1p3 is not permitted here (%s)%s' % (SWAPON_EPERM, SKIPPED)
+    assert ledger(fake_host)['extra']['swap']['swapped_off'] == [
+        {'name': '/dev/nvme0n1p3', 'type': 'partition', 'priority': 5}]
+    r = fail_module(swap, {'state': 'on', 'runtime': 'required'})
+    assert r['msg'] == 'swapon /dev/nvme0n1p3 is not permitted here (%s)%s' % (SWAPON_EPERM, REQUIRED)
+    assert ledger(fake_host)['extra']['swap']['swapped_off'][0]['name'] == '/dev/nvme0n1p3'
+    # a later run where it is permitted turns it on and drops the record
+    cmds.handlers['swapon'] = swapon
+    assert run_module(swap, {'state': 'on'})['swapped_on'] == ['/dev/nvme0n1p3']
+    assert not fake_host.exists(_ledger.LEDGER_PATH)
+
+
+def test_on_other_swapon_failure_is_warned_and_forgotten(fake_host, cmds):
+    run_module(swap, {})
+    cmds.handlers['swapon'] = lambda argv: (255, '', 'swapon: /dev/nvme0n1p3: read swap header failed')
+    r = run_module(swap, {'state': 'on'})
+    assert r['runtime_skipped'] is False and r['swapped_on'] == []
+    assert cmds.warnings == ['swapon /dev/nvme0n1p3 failed (rc=255): swapon: /dev/nvme0n1p3: read swap header '
+                             'failed; it is no longer tracked.']
+    assert not fake_host.exists(_ledger.LEDGER_PATH)
+
+
+@pytest.mark.parametrize('where', ['container', 'no swapon'])
+def test_on_where_swapon_cannot_run_keeps_the_record(fake_host, cmds, where):
+    run_module(swap, {})
+    if where == 'container':
+        fake_host.write('/proc/self/status', 'Name:\tpython\nCapEff:\t00000000a80425fb\n')
+        why = 'swapon ' + NO_CAP
+    else:
+        del cmds.bins['swapon']
+        why = 'swapon was not found'
+    cmds.calls[:] = []
+    check = run_module(swap, {'state': 'on'}, check=True)
+    assert check['swapped_on'] == [] and check['runtime_skipped'] is True
+    r = run_module(swap, {'state': 'on'})
+    assert cmds.calls == [] and r['swapped_on'] == [] and r['changed'] is True   # fstab
+    assert cmds.warnings[-1] == why + SKIPPED
+    assert ledger(fake_host)['extra']['swap']['swapped_off'][0]['name'] == '/dev/nvme0n1p3'
+    assert fail_module(swap, {'state': 'on', 'runtime': 'required'})['msg'] == why + REQUIRED
+
+
+def test_on_plans_the_swapon_revert_plans(fake_host, cmds):
+    from ansible_collections.inference.host_tuning.plugins.modules import revert
+    fake_host.write('/proc/swaps', SWAPS_HEADER + swap_line('/dev/nvme0n1p3', 5) + swap_line('/swapfile'))
+    run_module(swap, {})
+    cmds.calls[:] = []
+    assert run_module(swap, {'state': 'on'}, check=True)['swapped_on'] == ['/dev/nvme0n1p3', '/swapfile']
+    assert [c for c in run_module(revert, {}, check=True)['commands'] if c.startswith('swapon')] == [
+        'swapon -p 5 /dev/nvme0n1p3', 'swapon /swapfile']
+    run_module(swap, {'state': 'on'})
+    assert cmds.names() == ['swapon -p 5 /dev/nvme0n1p3', 'swapon /swapfile']
+
+
+def test_on_puts_zswap_back_only_where_writable(fake_host, cmds):
+    fake_host.write(_swap.ZSWAP_ENABLED, 'Y\n')
+    run_module(swap, {'disable_zswap': True})
+    fake_host.make_readonly('/sys')
+    r = run_module(swap, {'state': 'on'})
+    assert r['runtime_skipped'] is True and r['zswap_enabled'] is False
+    assert cmds.warnings[-1] == '%s is read-only%s' % (_swap.ZSWAP_ENABLED, SKIPPED)
+    assert _swap.ZSWAP_ENABLED in ledger(fake_host)['runtime']
+    assert fail_module(swap, {'state': 'on', 'runtime': 'required'})['msg'] == \
+        '%s is read-only%s' % (_swap.ZSWAP_ENABLED, REQUIRED)

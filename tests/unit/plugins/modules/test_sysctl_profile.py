@@ -201,6 +201,26 @@ def test_absent_restores_a_file_that_was_there(fake_host):
     assert fake_host.read(CONF) == 'vm.swappiness = 30\n'
 
 
+@pytest.mark.parametrize('check', [True, False])
+def test_absent_leaves_a_foreign_file_at_its_paths(fake_host, check):
+    """No ledger record and no header of ours: the files at path and tmpfiles_path are someone else's."""
+    fake_host.write(CONF, 'vm.swappiness = 30\n')
+    fake_host.write(TMPFILES, 'w %s - - - - 1000\n' % MIGRATION)
+    before = fake_host.snapshot()
+    result = run_module(sysctl_profile, {'state': 'absent'}, check=check)
+    assert result['changed'] is False and result['diff'] == []
+    assert fake_host.snapshot() == before
+
+
+def test_absent_removes_its_own_file_without_a_record(fake_host):
+    run_module(sysctl_profile, {'settings': {'vm.swappiness': 1}})
+    fake_host.remove(_ledger.LEDGER_PATH)       # the ledger lost: our header still says the file is ours
+    result = run_module(sysctl_profile, {'state': 'absent'})
+    assert result['changed'] is True and [d['before_header'] for d in result['diff']] == [CONF]
+    assert not fake_host.exists(CONF)
+    assert proc(fake_host, 'vm.swappiness') == '1'      # no record, nothing to restore
+
+
 # -- read-only runtime (unprivileged container) ---------------------------------------
 
 def test_readonly_proc_sys_persists_warns_and_is_idempotent(fake_host, warnings):

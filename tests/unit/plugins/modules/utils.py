@@ -59,3 +59,12 @@ def fail_module(module, args, check=False):
     with pytest.raises(ModuleFail) as exc:
         run_module(module, args, check=check)
     return exc.value.result
+
+
+def install_commands(monkeypatch, fake):
+    """Route every AnsibleModule's commands to ``fake``: ``run_command`` to ``fake.run_command(module, argv, **kw)``,
+    ``get_bin_path`` to ``fake.bins`` (name -> path; a name not in it is not installed, even when required)."""
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command',
+                        lambda module, args, **kw: fake.run_command(module, args, **kw))
+    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
+                        lambda module, name, required=False, opt_dirs=None: fake.bins.get(name))
