@@ -83,7 +83,8 @@ class ActionModule(ActionBase):
         try:
             module_args = self._module_args(args, task_vars)
         except HostVariableError as e:
-            result.update(failed=True, msg='Cannot audit %s: %s' % (task_vars.get('inventory_hostname', 'this host'), e))
+            host = task_vars.get('inventory_hostname', 'this host')
+            result.update(failed=True, msg='Cannot audit %s: %s' % (host, e))
             return result
         try:
             info = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)

@@ -33,3 +33,34 @@ attributes:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
 '''
+
+    # Modules that change a host, with full check mode, diff and idempotence and nothing particular to say.
+    CHANGES = r'''
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+'''
+
+    # Modules that only read a host.
+    READ_ONLY = r'''
+attributes:
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+'''
+
+    # The runtime option of the modules that write /sys values and persist them for the next boot.
+    RUNTIME = r'''
+options:
+  runtime:
+    description:
+      - V(best_effort) skips runtime writes with a warning where C(/sys) is read-only; V(required) fails instead.
+    type: str
+    choices: [best_effort, required]
+    default: best_effort
+'''

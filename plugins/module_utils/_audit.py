@@ -67,88 +67,113 @@ def summary(items):
 
 
 # -- validation ----------------------------------------------------------------
+def _check_profile(profile):
+    if not isinstance(profile, str) or profile not in _sysctl.PROFILES:
+        return ['desired.sysctl_profile: %r is not a profile; use one of %s'
+                % (profile, ', '.join(sorted(_sysctl.PROFILES)))]
+    return []
+
+
+def _check_sysctl(sysctl):
+    if not isinstance(sysctl, dict):
+        return ['desired.sysctl must be a dictionary of sysctl names and values']
+    errors = []
+    for key in sorted(sysctl, key=str):
+        err = _sysctl.key_error(key) or _sysctl.parse_value(key, sysctl[key])[1]
+        if err:
+            errors.append('desired.sysctl: %s' % err)
+    return errors
+
+
+def _check_thp(thp):
+    if not isinstance(thp, dict) or set(thp) - set(THP_SETTINGS):
+        return ['desired.thp must be a dictionary with enabled and/or defrag']
+    return []
+
+
+def _pool_ok(pool):
+    return (isinstance(pool, dict) and pool.get('size') in HUGEPAGE_SIZES and _is_int(pool.get('count'))
+            and int(pool.get('count')) >= 0 and (pool.get('node') is None or _is_int(pool.get('node')))
+            and not set(pool) - set(POOL_KEYS))
+
+
+def _check_pools(pools):
+    if not isinstance(pools, list):
+        return ['desired.hugepages must be a list of {size, count, node}']
+    return ['desired.hugepages[%d]: %r must be {size: 2M or 1G, count: N >= 0, node: N, boot: true/false, '
+            'min_count: N (the last three optional)}' % (i, pool) for i, pool in enumerate(pools) if not _pool_ok(pool)]
+
+
+def _check_memlock(memlock):
+    if parse_limit(memlock) is None:
+        return ['desired.memlock: %r is not unlimited (infinity) or a number of bytes' % (memlock,)]
+    return []
+
+
+def _check_swap(swap):
+    if not isinstance(swap, dict) or set(swap) - set(SWAP_DEFAULTS):
+        return ['desired.swap must be a dictionary with min_ram_gib, force and/or disable_zswap '
+                '(as the swap module takes them; {} for the defaults)']
+    errors = []
+    if 'min_ram_gib' in swap and (not _is_int(swap['min_ram_gib']) or int(swap['min_ram_gib']) < 0):
+        errors.append('desired.swap.min_ram_gib: %r must be a whole number of GiB, 0 or more' % (swap['min_ram_gib'],))
+    for key in ('force', 'disable_zswap'):
+        if key in swap and not isinstance(swap[key], bool):
+            errors.append('desired.swap.%s: %r must be true or false' % (key, swap[key]))
+    return errors
+
+
+def _check_io_scheduler(sched):
+    if isinstance(sched, dict):
+        if not isinstance(sched.get('scheduler'), str) or not isinstance(sched.get('devices', []), list) \
+                or set(sched) - set(IO_SCHEDULER_KEYS):
+            return ['desired.io_scheduler: give a scheduler name, or {scheduler: NAME, devices: [GLOBS]}']
+    elif not isinstance(sched, str):
+        return ['desired.io_scheduler: give a scheduler name such as none']
+    return []
+
+
+def _check_gpu(gpu):
+    if not isinstance(gpu, dict) or set(gpu) - set(GPU_SETTINGS):
+        return ['desired.gpu must be a dictionary with %s' % ', '.join(GPU_SETTINGS)]
+    return _gpu_errors(gpu)
+
+
+def _check_service(service):
+    if not isinstance(service, dict) or not service.get('unit') or set(service) - set(SERVICE_KEYS):
+        return ['desired.service must be a dictionary with unit and optionally cpus, allocator_library']
+    if _systemd.unit_error(service['unit']):
+        return ['desired.service.unit: %s' % _systemd.unit_error(service['unit'])]
+    errors = []
+    if service.get('cpus') is not None and service['cpus'] != FROM_UNIT:
+        try:
+            _topology.parse_cpulist(str(service['cpus']))
+        except ValueError as e:
+            errors.append('desired.service.cpus: %s (or %s: the CPUAffinity= of the unit)' % (e, FROM_UNIT))
+    lib = service.get('allocator_library')
+    if lib is not None and lib != FROM_UNIT and not (isinstance(lib, str) and lib.startswith('/')):
+        errors.append('desired.service.allocator_library: %r must be an absolute path, or %s (the '
+                      "LD_PRELOAD of the unit's environment)" % (lib, FROM_UNIT))
+    return errors
+
+
+#: concern -> its check, in the order the messages are given
+_CHECKS = (('sysctl_profile', _check_profile), ('sysctl', _check_sysctl), ('thp', _check_thp),
+           ('hugepages', _check_pools), ('memlock', _check_memlock), ('swap', _check_swap),
+           ('io_scheduler', _check_io_scheduler), ('gpu', _check_gpu), ('service', _check_service))
+
+
 def validate(desired):
     """A list of messages for what is wrong in ``desired`` (empty when it is fine)."""
-    errors = []
     if not isinstance(desired, dict):
         return ['desired must be a dictionary of concerns (%s)' % ', '.join(CONCERNS)]
+    errors = []
     unknown = sorted(k for k in desired if k not in CONCERNS)
     if unknown:
         errors.append('desired: unknown key(s) %s; allowed: %s' % (', '.join(map(str, unknown)), ', '.join(CONCERNS)))
-    profile = desired.get('sysctl_profile')
-    if profile is not None and (not isinstance(profile, str) or profile not in _sysctl.PROFILES):
-        errors.append('desired.sysctl_profile: %r is not a profile; use one of %s'
-                      % (profile, ', '.join(sorted(_sysctl.PROFILES))))
-    sysctl = desired.get('sysctl')
-    if sysctl is not None:
-        if not isinstance(sysctl, dict):
-            errors.append('desired.sysctl must be a dictionary of sysctl names and values')
-        else:
-            for key in sorted(sysctl, key=str):
-                err = _sysctl.key_error(key)
-                if not err:
-                    err = _sysctl.parse_value(key, sysctl[key])[1]
-                if err:
-                    errors.append('desired.sysctl: %s' % err)
-    thp = desired.get('thp')
-    if thp is not None and (not isinstance(thp, dict) or set(thp) - set(THP_SETTINGS)):
-        errors.append('desired.thp must be a dictionary with enabled and/or defrag')
-    pools = desired.get('hugepages')
-    if pools is not None:
-        if not isinstance(pools, list):
-            errors.append('desired.hugepages must be a list of {size, count, node}')
-        else:
-            for i, pool in enumerate(pools):
-                if not isinstance(pool, dict) or pool.get('size') not in HUGEPAGE_SIZES \
-                        or not _is_int(pool.get('count')) or int(pool.get('count')) < 0 \
-                        or (pool.get('node') is not None and not _is_int(pool.get('node'))) \
-                        or set(pool) - set(POOL_KEYS):
-                    errors.append('desired.hugepages[%d]: %r must be {size: 2M or 1G, count: N >= 0, node: N, '
-                                  'boot: true/false, min_count: N (the last three optional)}' % (i, pool))
-    memlock = desired.get('memlock')
-    if memlock is not None and parse_limit(memlock) is None:
-        errors.append('desired.memlock: %r is not unlimited (infinity) or a number of bytes' % (memlock,))
-    swap = desired.get('swap')
-    if swap is not None:
-        if not isinstance(swap, dict) or set(swap) - set(SWAP_DEFAULTS):
-            errors.append('desired.swap must be a dictionary with min_ram_gib, force and/or disable_zswap '
-                          '(as the swap module takes them; {} for the defaults)')
-        else:
-            if 'min_ram_gib' in swap and (not _is_int(swap['min_ram_gib']) or int(swap['min_ram_gib']) < 0):
-                errors.append('desired.swap.min_ram_gib: %r must be a whole number of GiB, 0 or more'
-                              % (swap['min_ram_gib'],))
-            for key in ('force', 'disable_zswap'):
-                if key in swap and not isinstance(swap[key], bool):
-                    errors.append('desired.swap.%s: %r must be true or false' % (key, swap[key]))
-    sched = desired.get('io_scheduler')
-    if sched is not None:
-        if isinstance(sched, dict):
-            if not isinstance(sched.get('scheduler'), str) or not isinstance(sched.get('devices', []), list) \
-                    or set(sched) - set(IO_SCHEDULER_KEYS):
-                errors.append('desired.io_scheduler: give a scheduler name, or {scheduler: NAME, devices: [GLOBS]}')
-        elif not isinstance(sched, str):
-            errors.append('desired.io_scheduler: give a scheduler name such as none')
-    gpu = desired.get('gpu')
-    if gpu is not None and (not isinstance(gpu, dict) or set(gpu) - set(GPU_SETTINGS)):
-        errors.append('desired.gpu must be a dictionary with %s' % ', '.join(GPU_SETTINGS))
-    elif gpu is not None:
-        errors += _gpu_errors(gpu)
-    service = desired.get('service')
-    if service is not None:
-        if not isinstance(service, dict) or not service.get('unit') or set(service) - set(SERVICE_KEYS):
-            errors.append('desired.service must be a dictionary with unit and optionally cpus, allocator_library')
-        elif _systemd.unit_error(service['unit']):
-            errors.append('desired.service.unit: %s' % _systemd.unit_error(service['unit']))
-        else:
-            if service.get('cpus') is not None and service['cpus'] != FROM_UNIT:
-                try:
-                    _topology.parse_cpulist(str(service['cpus']))
-                except ValueError as e:
-                    errors.append('desired.service.cpus: %s (or %s: the CPUAffinity= of the unit)' % (e, FROM_UNIT))
-            lib = service.get('allocator_library')
-            if lib is not None and lib != FROM_UNIT and not (isinstance(lib, str) and lib.startswith('/')):
-                errors.append('desired.service.allocator_library: %r must be an absolute path, or %s (the '
-                              "LD_PRELOAD of the unit's environment)" % (lib, FROM_UNIT))
+    for concern, check in _CHECKS:
+        if desired.get(concern) is not None:
+            errors += check(desired[concern])
     return errors
 
 

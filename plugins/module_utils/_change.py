@@ -23,6 +23,8 @@ applies. ``state: absent`` and ``revert`` take the same pieces back.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+
 from ansible_collections.inference.host_tuning.plugins.module_utils import _accounts
 from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
@@ -131,6 +133,46 @@ def restore_file(module, ledger, plan):
     if getattr(plan, 'recorded', False):
         return ledger.restore_file(plan.path)
     return plan.apply(module)
+
+
+def write_file(module, mf, owner, result):
+    """The plan of one managed file into ``result`` (its diff in diff mode); a real run records the original
+    and writes it. True when it was written."""
+    if module._diff:
+        result['diff'] = mf.diff()
+    if not mf.changed or module.check_mode:
+        return False
+    ledger = _ledger.Ledger(module)
+    mf.apply(module, ledger, owner)
+    ledger.save()
+    return True
+
+
+def diff_result(module, result):
+    """``result`` as returned: its ``diff`` list only in diff mode and when there is one."""
+    if not module._diff or not result.get('diff'):
+        result.pop('diff', None)
+    return result
+
+
+@contextlib.contextmanager
+def steps(module, result, errors):
+    """Run the steps of a change that sets ``result['started']`` before its first one: an error of ``errors``
+    fails with "Nothing was changed" when none had started, "Stopped" otherwise (what was done is in
+    ``result``)."""
+    try:
+        yield
+    except errors as e:
+        started = result.pop('started', False)
+        module.fail_json(msg='%s: %s' % ('Stopped' if started else 'Nothing was changed', e), **result)
+    result.pop('started', None)
+
+
+def run_state(module, obj):
+    """Run the method of ``obj`` named as the module's ``state`` (present/absent, off/on) and exit with its
+    report()."""
+    getattr(obj, module.params['state'])()
+    module.exit_json(**obj.report())
 
 
 # -- runtime values -------------------------------------------------------------------------------

@@ -136,29 +136,10 @@ def plan(gpu, setting, value, locked=NOT_READ):
 
 
 # -- the boot program ----------------------------------------------------------------------------
-class Gpu(object):
-    """One GPU read through pynvml with the readers of ``_nvml.Gpu`` (None: not supported)."""
-
-    def __init__(self, nvml, index):
-        self.nvml = nvml
-        self.index = index
-        self.handle = nvml.nvmlDeviceGetHandleByIndex(index)
-        self.uuid = text(nvml.nvmlDeviceGetUUID(self.handle))
-        self.label = 'GPU %d (%s)' % (index, self.uuid)
-
-    def __str__(self):
-        return self.label
-
-    def _opt(self, name, *args):
-        try:
-            return getattr(self.nvml, name)(self.handle, *args)
-        except self.nvml.NVMLError as e:
-            if getattr(e, 'value', None) in NOT_SUPPORTED:
-                return None
-            raise
-
-    def set(self, name, *args):
-        getattr(self.nvml, name)(self.handle, *args)
+class SettingReaders(object):
+    """The readers of the settings plan() decides on, for a GPU class with ``_opt(name, *args)`` (an NVML
+    call on the GPU's handle, None where it is not supported): this program's Gpu and the module's
+    ``_nvml.Gpu`` read the GPU with the same code."""
 
     def persistence_mode(self):
         value = self._opt('nvmlDeviceGetPersistenceMode')
@@ -183,6 +164,31 @@ class Gpu(object):
         if mem is None or sm is None:
             return None
         return {'mem': mem, 'sm': sm}
+
+
+class Gpu(SettingReaders):
+    """One GPU read through pynvml (None: not supported)."""
+
+    def __init__(self, nvml, index):
+        self.nvml = nvml
+        self.index = index
+        self.handle = nvml.nvmlDeviceGetHandleByIndex(index)
+        self.uuid = text(nvml.nvmlDeviceGetUUID(self.handle))
+        self.label = 'GPU %d (%s)' % (index, self.uuid)
+
+    def __str__(self):
+        return self.label
+
+    def _opt(self, name, *args):
+        try:
+            return getattr(self.nvml, name)(self.handle, *args)
+        except self.nvml.NVMLError as e:
+            if getattr(e, 'value', None) in NOT_SUPPORTED:
+                return None
+            raise
+
+    def set(self, name, *args):
+        getattr(self.nvml, name)(self.handle, *args)
 
 
 def apply_gpu(nvml, gpu, settings, unsupported):

@@ -21,6 +21,7 @@ import traceback
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
+from ansible_collections.inference.host_tuning.plugins.module_utils import _nvidia_apply
 from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
 
 try:
@@ -129,7 +130,7 @@ def sysfs_numa_node(parts):
 
 
 # -- GPUs --------------------------------------------------------------------
-class Gpu(object):
+class Gpu(_nvidia_apply.SettingReaders):
     """One GPU: its index, handle and identity, and readers for its settings."""
 
     def __init__(self, index, handle, uuid, name, bus_parts):
@@ -157,35 +158,12 @@ class Gpu(object):
         return optional(name, self.handle, *args, gpu=self)
 
     # readers (None: not supported on this GPU / driver)
-    def persistence_mode(self):
-        value = self._opt('nvmlDeviceGetPersistenceMode')
-        return None if value is None else bool(value)
-
-    def power(self):
-        """{'current', 'default', 'min', 'max'} in mW (values may be None)."""
-        constraints = self._opt('nvmlDeviceGetPowerManagementLimitConstraints') or [None, None]
-        return {'current': self._opt('nvmlDeviceGetPowerManagementLimit'),
-                'default': self._opt('nvmlDeviceGetPowerManagementDefaultLimit'),
-                'min': constraints[0], 'max': constraints[1]}
-
     def mig_mode(self):
         """(current, pending) as 'enabled'/'disabled', or None when the GPU has no MIG."""
         value = self._opt('nvmlDeviceGetMigMode')
         if value is None:
             return None
         return MIG_MODES.get(value[0], str(value[0])), MIG_MODES.get(value[1], str(value[1]))
-
-    def compute_mode(self):
-        value = self._opt('nvmlDeviceGetComputeMode')
-        return None if value is None else COMPUTE_MODES.get(value, str(value))
-
-    def applications_clocks(self, default=False):
-        fn = 'nvmlDeviceGetDefaultApplicationsClock' if default else 'nvmlDeviceGetApplicationsClock'
-        mem = self._opt(fn, NVML_CLOCK_MEM)
-        sm = self._opt(fn, NVML_CLOCK_GRAPHICS)
-        if mem is None or sm is None:
-            return None
-        return {'mem': mem, 'sm': sm}
 
     def clocks(self):
         return {'sm': self._opt('nvmlDeviceGetClockInfo', NVML_CLOCK_SM),

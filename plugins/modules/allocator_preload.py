@@ -275,12 +275,7 @@ def present(module, allocator, scope, path):
     mf = _files.ManagedFile(path, desired_content(module, scope, path, env, library))
     result = dict(changed=mf.changed, allocator=allocator, scope=scope, path=path, library=library,
                   environment=dict(env), verified=True, daemon_reloaded=False)
-    if module._diff:
-        result['diff'] = mf.diff()
-    if mf.changed and not module.check_mode:
-        ledger = _ledger.Ledger(module)
-        mf.apply(module, ledger, OWNER)
-        ledger.save()
+    if _change.write_file(module, mf, OWNER, result):
         result['daemon_reloaded'] = reload(module, scope)
     module.exit_json(**result)
 
@@ -293,7 +288,7 @@ def absent(module, allocator, scope, path):
     if ours:
         desired = ledger.restore_text(path)
     elif scope == 'service':
-        desired = None if current is not None and _files.header(OWNER) in current else current
+        desired = None if _files.is_ours(current, OWNER) else current
     elif scope == 'env_file':
         desired = _allocator.env_file_strip(current, OWNER)
     else:

@@ -37,12 +37,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  runtime:
-    description:
-      - V(best_effort) skips runtime writes with a warning where C(/sys) is read-only; V(required) fails instead.
-    type: str
-    choices: [best_effort, required]
-    default: best_effort
 attributes:
   check_mode:
     support: full
@@ -59,6 +53,7 @@ attributes:
         enabled, with a warning.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.runtime
 notes:
   - The unit is enabled with C(systemctl enable), which needs no running systemd. C(systemctl daemon-reload)
     runs only when systemd is the running init and the unit file changed. The unit is not started - the
@@ -251,9 +246,7 @@ class CpuGovernor(object):
         out = dict(self.result, runtime_skipped=self.policy.skipped)
         out['before'] = sorted(set(v for v in self.current.values() if v))
         out['after'] = sorted(set(v for v in self.predicted.values() if v))
-        if not self.module._diff or not out['diff']:
-            out.pop('diff')
-        return out
+        return _change.diff_result(self.module, out)
 
 
 def main():
@@ -268,12 +261,7 @@ def main():
     with _files.refusals(module):
         _change.record_request(module, OWNER, _change.pick(module.params, ('governor',)),
                                present=module.params['state'] == 'present')
-        gov = CpuGovernor(module)
-        if module.params['state'] == 'present':
-            gov.present()
-        else:
-            gov.absent()
-        module.exit_json(**gov.report())
+        _change.run_state(module, CpuGovernor(module))
 
 
 if __name__ == '__main__':

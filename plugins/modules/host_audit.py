@@ -26,7 +26,7 @@ description:
   - A host with no recorded request (never converged, or reverted) gets one V(drift) item, C(converged),
     that says so.
   - This is the per-host half of C(playbooks/audit.yml); M(inference.host_tuning.audit_report) writes the fleet
-    report from the results. The ledger is root-only: run it with C(become).
+    report from the results. The ledger is root-only, so run it with C(become).
 author:
   - inference.host_tuning contributors (@inference-host-tuning)
 options:
@@ -59,16 +59,13 @@ attributes:
   check_mode:
     support: full
     details: The host is only read; check mode and a normal run are the same.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
   platform:
     support: full
     details:
       - Linux, as M(inference.host_tuning.inference_host_info).
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.read_only
   - inference.host_tuning.attributes.action
 notes:
   - An unknown C(inference_accelerator_kind) (or O(kind)), or a detection root that cannot be resolved, fails

@@ -142,16 +142,13 @@ attributes:
     support: full
     details:
       - The module only reads; check mode and a normal run are the same.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
   platform:
     support: full
     details:
       - Linux. Reading C(/proc/1/limits), debugfs and other processes' C(/proc/PID/maps) may need root.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.read_only
 requirements:
   - nvidia-ml-py (C(pynvml)) and the NVIDIA driver for NVML data; without them NVIDIA GPUs come from PCI.
 seealso:

@@ -46,12 +46,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  runtime:
-    description:
-      - V(best_effort) skips runtime writes with a warning where C(/sys) is read-only; V(required) fails instead.
-    type: str
-    choices: [best_effort, required]
-    default: best_effort
 attributes:
   check_mode:
     support: full
@@ -67,6 +61,7 @@ attributes:
       - Linux with blk-mq (the legacy C(cfq) and C(deadline) schedulers are not offered).
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.runtime
 '''
 
 EXAMPLES = r'''
@@ -106,7 +101,8 @@ rules_reloaded:
   type: bool
   sample: true
 runtime_skipped:
-  description: True when some runtime writes were skipped because C(/sys) is read-only.
+  description: True when a device's scheduler could not be selected now (a read-only C(/sys)); the rule still applies
+    it at the next boot or device event.
   returned: always
   type: bool
   sample: false
@@ -242,9 +238,7 @@ class IoScheduler(object):
 
     def report(self):
         out = dict(self.result, devices=self.devices, runtime_skipped=self.policy.skipped)
-        if not self.module._diff or not out['diff']:
-            out.pop('diff')
-        return out
+        return _change.diff_result(self.module, out)
 
 
 def main():
@@ -260,12 +254,7 @@ def main():
     with _files.refusals(module):
         _change.record_request(module, OWNER, _change.pick(module.params, ('scheduler', 'devices')),
                                present=module.params['state'] == 'present')
-        sched = IoScheduler(module)
-        if module.params['state'] == 'present':
-            sched.present()
-        else:
-            sched.absent()
-        module.exit_json(**sched.report())
+        _change.run_state(module, IoScheduler(module))
 
 
 if __name__ == '__main__':

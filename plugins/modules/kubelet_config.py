@@ -58,17 +58,12 @@ options:
     type: str
     default: ""
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
   platform:
     support: full
     details: Linux; a kubelet 1.28 or later with C(--config-dir).
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.changes
 seealso:
   - module: inference.host_tuning.revert
   - name: Kubelet configuration drop-in directory
@@ -108,6 +103,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
@@ -166,7 +162,7 @@ def settings(p):
 
 
 def ours(content):
-    return content is not None and content.startswith(_files.header(OWNER))
+    return _files.is_ours(content, OWNER)
 
 
 def present(module, path, found, data, content):
@@ -178,12 +174,7 @@ def present(module, path, found, data, content):
     except _host.FileError as e:
         module.fail_json(msg='Nothing was changed: %s' % e)
     result['changed'] = mf.changed
-    if module._diff:
-        result['diff'] = mf.diff()
-    if mf.changed and not module.check_mode:
-        ledger = _ledger.Ledger(module)
-        mf.apply(module, ledger, OWNER)
-        ledger.save()
+    _change.write_file(module, mf, OWNER, result)
     module.exit_json(**result)
 
 

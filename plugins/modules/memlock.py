@@ -61,12 +61,6 @@ options:
     choices: [auto, none, docker, containerd]
     default: [auto]
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
   platform:
     support: full
     details:
@@ -74,6 +68,7 @@ attributes:
         services started after a C(daemon-reexec) and containers started after the runtime restarts.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.changes
 '''
 
 EXAMPLES = r'''
@@ -205,7 +200,7 @@ class Memlock(object):
         for path, tag in PATHS:
             if path in recorded:
                 plan.append((tag, _files.ManagedFile(path, ledger.restore_text(path)), True))
-            elif (_host.read_text_file(path) or '').startswith(_files.header(OWNER)):
+            elif _files.is_ours(_host.read_text_file(path), OWNER):
                 # written by this module, its record lost: it did not exist before
                 plan.append((tag, _files.ManagedFile(path, None), False))
         return plan
@@ -245,9 +240,7 @@ class Memlock(object):
 
     def report(self):
         out = dict(self.result, runtimes=self.runtimes)
-        if not self.module._diff or not out['diff']:
-            out.pop('diff')
-        return out
+        return _change.diff_result(self.module, out)
 
 
 def main():
@@ -262,7 +255,8 @@ def main():
         supports_check_mode=True,
     )
     with _files.refusals(module):
-        _change.record_request(module, OWNER, _change.pick(module.params, ('limits_d', 'systemd', 'container_runtimes')),
+        request = _change.pick(module.params, ('limits_d', 'systemd', 'container_runtimes'))
+        _change.record_request(module, OWNER, request,
                                present=module.params['state'] == 'present')
         memlock = Memlock(module)
         memlock.run()

@@ -50,15 +50,12 @@ attributes:
   check_mode:
     support: full
     details: The module only reads (it runs npu-smi); it runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
   platform:
     support: partial
     details: Linux hosts with Huawei Ascend NPUs, the Ascend driver and npu-smi.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.read_only
 notes:
   - A failing npu-smi does not fail the module; the NPU is V(unreadable), with npu-smi's command line, exit status
     and message in its C(detail).
@@ -144,12 +141,8 @@ unhealthy:
   type: list
   elements: dict
   sample:
-    - npu_id: 5
-      device: /dev/davinci5
-      pci_bus_id: '0000:82:00.0'
-      numa_node: 1
-      health: Critical
-      detail: 'error code 0x80E01801: HBM multi-bit ECC error'
+    - {npu_id: 5, device: /dev/davinci5, pci_bus_id: '0000:82:00.0', numa_node: 1, health: Critical,
+       detail: 'error code 0x80E01801: HBM multi-bit ECC error'}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -422,12 +422,7 @@ def present(module, unit, path):
                   node=placement.nodes[0], nodes=placement.nodes,
                   cpus=_topology.format_cpulist(placement.cpus), policy=placement.policy,
                   method=method, systemd_version=version, daemon_reloaded=False, restarted=False)
-    if module._diff:
-        result['diff'] = mf.diff()
-    if mf.changed and not module.check_mode:
-        ledger = _ledger.Ledger(module)
-        mf.apply(module, ledger, OWNER)
-        ledger.save()
+    if _change.write_file(module, mf, OWNER, result):
         result['daemon_reloaded'], result['restarted'] = reload_and_restart(
             module, systemctl, unit, module.params['restart'])
     module.exit_json(**result)
@@ -439,7 +434,7 @@ def absent(module, unit, path):
     current = _host.read_text_file(path)
     if rec is not None and rec.get('owner') == OWNER:
         desired = ledger.original_content(path)
-    elif current is not None and _files.header(OWNER) in current:
+    elif _files.is_ours(current, OWNER):
         desired = None      # ours, but the ledger lost its record
     else:
         desired = current

@@ -37,15 +37,12 @@ attributes:
   check_mode:
     support: full
     details: The module only reads.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
   platform:
     support: partial
     details: Linux hosts with NVIDIA GPUs, the NVIDIA driver and nvidia-ml-py.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.read_only
 '''
 
 EXAMPLES = r'''
@@ -92,10 +89,10 @@ gpus:
   type: list
   elements: dict
   sample:
-    - index: 0
-      uuid: GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0
+    - index: 1
+      uuid: GPU-8a3e1f07-0000-4c2d-8b5e-00000000a1b2
       name: NVIDIA H100 80GB HBM3
-      pci_bus_id: 00000000:17:00.0
+      pci_bus_id: 00000000:2A:00.0
       numa_node: 0
       memory_total: 85520809984
       memory_used: 0

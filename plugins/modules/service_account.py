@@ -66,17 +66,12 @@ options:
     type: bool
     default: false
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
   platform:
     support: full
     details: Linux with the shadow tools (groupadd, useradd, usermod, userdel, groupdel, gpasswd).
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.changes
 '''
 
 EXAMPLES = r'''
@@ -109,6 +104,7 @@ created:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _accounts
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
@@ -206,15 +202,11 @@ def main():
         except _formats.FormatError as e:
             module.fail_json(msg='Nothing was changed: %s' % e)
         result = dict(changed=False, steps=[], created={})
-        try:
+        with _change.steps(module, result, (_accounts.AccountError, OSError)):
             if module.params['state'] == 'present':
                 present(module, v, result)
             else:
                 absent(module, v, result)
-        except (_accounts.AccountError, OSError) as e:
-            started = result.pop('started', False)
-            module.fail_json(msg='%s: %s' % ('Stopped' if started else 'Nothing was changed', e), **result)
-        result.pop('started', None)
         module.exit_json(**result)
 
 

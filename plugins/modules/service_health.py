@@ -49,15 +49,12 @@ attributes:
   check_mode:
     support: full
     details: Only reads (HTTP requests, C(systemctl show), C(journalctl)); runs the same in check mode.
-  diff_mode:
-    support: none
-  idempotent:
-    support: full
   platform:
     support: full
     details: Linux with systemd.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.read_only
 notes:
   - C(NRestarts) counts automatic restarts since the unit was last started by hand (C(systemctl start) or
     C(restart)); the role restarts the service when anything of it changed.

@@ -439,7 +439,7 @@ class Spec(object):
 
 
 def ours(content):
-    return content is not None and content.startswith(_files.header(OWNER))
+    return _files.is_ours(content, OWNER)
 
 
 def own_record(module, ledger, path):

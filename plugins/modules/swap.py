@@ -428,9 +428,7 @@ class Swap(object):
                        enabled_after=self.zswap_after),
             zswap_enabled=self.zswap_after,
         )
-        if not self.module._diff or not out['diff']:
-            out.pop('diff')
-        return out
+        return _change.diff_result(self.module, out)
 
 
 def main():
@@ -448,12 +446,7 @@ def main():
     with _files.refusals(module):
         _change.record_request(module, OWNER, _change.pick(module.params, ('min_ram_gib', 'force', 'disable_zswap')),
                                present=module.params['state'] == 'off')
-        swap = Swap(module)
-        if module.params['state'] == 'off':
-            swap.off()
-        else:
-            swap.on()
-        module.exit_json(**swap.report())
+        _change.run_state(module, Swap(module))
 
 
 if __name__ == '__main__':

@@ -44,17 +44,12 @@ options:
     choices: [jemalloc, tcmalloc, none]
     default: none
 attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
   platform:
     support: full
     details: Debian and Ubuntu (apt), the RHEL family (dnf).
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.changes
 notes:
   - Needs a reachable package mirror for O(state=present) when something is missing.
 '''
@@ -101,6 +96,7 @@ removed:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
@@ -194,7 +190,7 @@ def main():
                 'install' if p['state'] == 'present' else 'remove the recorded',
                 '; install them by hand' if p['state'] == 'present' else ''), **result)
         pm = _packages.Packages(module, kind)
-        try:
+        with _change.steps(module, result, _packages.PackageError):
             if p['allocator'] != 'none':
                 alternatives = _packages.ALLOCATOR_PACKAGES[kind][p['allocator']]
                 if p['state'] == 'present':
@@ -206,10 +202,6 @@ def main():
                 present(module, pm, names, result)
             else:
                 absent(module, names, result)
-        except _packages.PackageError as e:
-            started = result.pop('started', False)
-            module.fail_json(msg='%s: %s' % ('Stopped' if started else 'Nothing was changed', e), **result)
-        result.pop('started', None)
         module.exit_json(**result)
 
 
