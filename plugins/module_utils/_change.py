@@ -105,10 +105,8 @@ class RecordedFile(object):
     def __init__(self, ledger, path):
         self.path = path
         self.current, self.desired = ledger.plan_file_restore(path)
-
-    @property
-    def changed(self):
-        return self.current != self.desired
+        # the content, and also the mode, owner or link the restore puts back (as revert plans it)
+        self.changed = ledger.file_action(path)[0] != 'unchanged'
 
     def diff(self):
         return _files.file_diff(self.path, self.current, self.desired)
@@ -210,6 +208,8 @@ def restore_runtime(ledger, owner, policy, restores, read=_host.read_value):
             try:
                 did = ledger.restore_runtime(path) or did
             except _host.RuntimeWriteError as e:
+                if policy.required:
+                    ledger.save()   # what was restored before is done: its records go before the failure
                 policy.skip('cannot restore %s' % e)
     return did
 

@@ -360,7 +360,6 @@ class Plan(object):
         self.files_changed = False
 
 
-
 class HugePages(object):
 
     def __init__(self, module):

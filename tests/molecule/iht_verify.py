@@ -87,10 +87,16 @@ def pid(host, unit='vllm.service'):
     return main_pid
 
 
+def proc_of(host, process, name, user='inference'):
+    """/proc/PID/NAME read as ``user`` with cat (testinfra's file reader stats first; /proc files have size 0):
+    root in an unprivileged container lacks CAP_SYS_PTRACE, which reading another user's environ, maps and
+    numa_maps needs, so the server's are read as its own user."""
+    return host.check_output('runuser -u %s -- cat /proc/%d/%s' % (user, process, name))
+
+
 def proc(host, name, unit='vllm.service', user='inference'):
-    """/proc/PID/NAME of the server, read as its own user: root in an unprivileged container lacks
-    CAP_SYS_PTRACE, which reading another user's environ and maps needs."""
-    return host.check_output('runuser -u %s -- cat /proc/%d/%s' % (user, pid(host, unit), name))
+    """/proc/PID/NAME of the server (see proc_of)."""
+    return proc_of(host, pid(host, unit), name, user)
 
 
 def environ(host, unit='vllm.service', user='inference'):

@@ -19,6 +19,8 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'tests', 'molecule'))
 from iht_verify import playbook as _playbook  # noqa: E402 pylint: disable=wrong-import-position
 from iht_verify import modules_ran as _modules_ran  # noqa: E402 pylint: disable=wrong-import-position
+from iht_verify import pid as _unit_pid  # noqa: E402 pylint: disable=wrong-import-position
+from iht_verify import proc_of as _proc_of  # noqa: E402 pylint: disable=wrong-import-position
 
 SERVICES = {
     # host: (unit, port, model name, allocator library file name)
@@ -35,10 +37,7 @@ def _svc(host):
 
 
 def _pid(host):
-    unit = _svc(host)[0]
-    pid = int(host.check_output('systemctl show --property=MainPID --value %s' % unit))
-    assert pid > 0, '%s is not running' % unit
-    return pid
+    return _unit_pid(host, _svc(host)[0])
 
 
 def _cpulist(text):
@@ -53,14 +52,7 @@ def _cpulist(text):
 
 
 def _proc(host, pid, name):
-    """Text of /proc/PID/NAME (read with cat: testinfra's file reader stats first, /proc files have size 0).
-
-    maps, numa_maps and environ of another user's process need ptrace access, which root lacks in an
-    unprivileged container (no CAP_SYS_PTRACE): those are read as the process's own user.
-    """
-    if name in ('maps', 'numa_maps', 'environ'):
-        return host.check_output('runuser -u %s -- cat /proc/%d/%s' % (SERVICE_USER, pid, name))
-    return host.check_output('cat /proc/%d/%s' % (pid, name))
+    return _proc_of(host, pid, name, SERVICE_USER)
 
 
 def _status(host, pid):

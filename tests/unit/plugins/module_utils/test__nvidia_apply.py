@@ -44,8 +44,8 @@ def both(nv):  # pylint: disable=redefined-outer-name
 
     def read():
         pynvml.nvmlInit()
-        return zip(_nvml.Session(None).gpus(), [_nvidia_apply.Gpu(pynvml, i)
-                                                 for i in range(pynvml.nvmlDeviceGetCount())])
+        module_gpus = _nvml.Session(None).gpus()
+        return zip(module_gpus, [_nvidia_apply.Gpu(pynvml, i) for i in range(pynvml.nvmlDeviceGetCount())])
 
     yield read
     pynvml.nvmlShutdown()

@@ -17,8 +17,8 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _allo
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import allocator_preload
-from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (fail_module, install_commands,
-                                                                                         run_module)
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (
+    fail_module, install_commands, run_module)
 
 DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-allocator.conf'
 HEADER = ('# Managed by Ansible (inference.host_tuning.allocator_preload). Local edits are overwritten;\n'

@@ -34,8 +34,8 @@ from ansible_collections.inference.host_tuning.plugins.modules import (
     revert, service_account, service_health, service_unit, swap, sysctl_profile, system_packages)
 from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import fake_nvml, fake_nvml_lib  # noqa: F401  pylint: disable=unused-import
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.test_service_unit import settings, words as unit_words
-from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (ModuleFail, install_commands,
-                                                                                         run_module)
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (
+    ModuleFail, install_commands, run_module)
 
 LEDGER = _ledger.LEDGER_PATH
 STATE_DIR = os.path.dirname(LEDGER)

@@ -13,8 +13,8 @@ import pytest
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import numa_bind
-from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (fail_module, install_commands,
-                                                                                         run_module)
+from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import (
+    fail_module, install_commands, run_module)
 
 DROPIN = '/etc/systemd/system/vllm.service.d/90-inference-numa.conf'
 HEADER = ('# Managed by Ansible (inference.host_tuning.numa_bind). Local edits are overwritten;\n'

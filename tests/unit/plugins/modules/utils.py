@@ -64,7 +64,8 @@ def fail_module(module, args, check=False):
 def install_commands(monkeypatch, fake):
     """Route every AnsibleModule's commands to ``fake``: ``run_command`` to ``fake.run_command(module, argv, **kw)``,
     ``get_bin_path`` to ``fake.bins`` (name -> path; a name not in it is not installed, even when required)."""
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command',
-                        lambda module, args, **kw: fake.run_command(module, args, **kw))
+    def run_command(module, args, **kw):
+        return fake.run_command(module, args, **kw)
+    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
     monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
                         lambda module, name, required=False, opt_dirs=None: fake.bins.get(name))
