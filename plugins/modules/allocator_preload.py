@@ -280,30 +280,30 @@ def present(module, allocator, scope, path):
     module.exit_json(**result)
 
 
+def absent_plan(ledger, scope, path):
+    """What state=absent does to ``path``: the change layer's plan (the recorded original, else our own file
+    removed), except in an environment file without a record, where only our lines go (and the preload file,
+    not ours to edit without a record, is left)."""
+    if scope == 'env_file' and path not in ledger.files_of(OWNER):
+        current = _host.read_text_file(path)
+        plan = _files.ManagedFile(path, _allocator.env_file_strip(current, OWNER))
+        plan.recorded = False
+        return plan
+    return _change.absent_file(ledger, path, OWNER)
+
+
 def absent(module, allocator, scope, path):
     ledger = _ledger.Ledger(module)
-    rec = ledger.files.get(path)
-    ours = rec is not None and rec.get('owner') == OWNER
-    current = _host.read_text_file(path)
-    if ours:
-        desired = ledger.restore_text(path)
-    elif scope == 'service':
-        desired = None if _files.is_ours(current, OWNER) else current
-    elif scope == 'env_file':
-        desired = _allocator.env_file_strip(current, OWNER)
-    else:
-        desired = current       # without a record, the preload file is not ours to edit
-    changed = current != desired
+    plan = absent_plan(ledger, scope, path)
+    changed = plan.changed
     result = dict(changed=changed, allocator=allocator, scope=scope, path=path, library=None,
                   environment={}, verified=False, daemon_reloaded=False)
     if module._diff:
-        result['diff'] = _files.file_diff(path, current, desired)
+        result['diff'] = plan.diff()
     if module.check_mode:
         module.exit_json(**result)
-    if ours:
-        ledger.restore_file(path)
-    elif changed:
-        _files.ManagedFile(path, desired).apply(module)
+    if plan.recorded or changed:
+        _change.restore_file(module, ledger, plan)
     ledger.save()
     if changed:
         if scope == 'service':

@@ -130,7 +130,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
-from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _limits
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
@@ -195,14 +194,11 @@ class Memlock(object):
         """Files to put back: (tag, ManagedFile, restore from the ledger?). A daemon.json that others edited
         since (a runtime the NVIDIA container toolkit added) gets only our default-ulimits.memlock taken back:
         the ledger's restore of a shared file (_ledger.restore_target)."""
-        recorded = ledger.files_of(OWNER)
         plan = []
         for path, tag in PATHS:
-            if path in recorded:
-                plan.append((tag, _files.ManagedFile(path, ledger.restore_text(path)), True))
-            elif _files.is_ours(_host.read_text_file(path), OWNER):
-                # written by this module, its record lost: it did not exist before
-                plan.append((tag, _files.ManagedFile(path, None), False))
+            f = _change.absent_file(ledger, path, OWNER)
+            if f.recorded or f.changed:
+                plan.append((tag, f, f.recorded))
         return plan
 
     # -- both ----------------------------------------------------------------
@@ -225,15 +221,11 @@ class Memlock(object):
         if self.module.check_mode:
             return
 
-        for _tag, f, from_ledger in plan:
-            if absent and f.path in ledger.files_of(OWNER):
-                if from_ledger and f.desired == ledger.restore_text(f.path):
-                    ledger.restore_file(f.path)
-                else:
-                    f.apply(self.module)
-                    ledger.forget_file(f.path)
+        for _tag, f, _recorded in plan:
+            if absent:
+                _change.restore_file(self.module, ledger, f)
             elif f.changed:
-                f.apply(self.module, None if absent else ledger, OWNER)
+                f.apply(self.module, ledger, OWNER)
         ledger.save()
         if 'containerd' in changed_tags and _systemd.booted(self.module):
             _systemd.Systemctl(self.module).daemon_reload()

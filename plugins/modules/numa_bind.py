@@ -430,31 +430,18 @@ def present(module, unit, path):
 
 def absent(module, unit, path):
     ledger = _ledger.Ledger(module)
-    rec = ledger.files.get(path)
-    current = _host.read_text_file(path)
-    if rec is not None and rec.get('owner') == OWNER:
-        desired = ledger.original_content(path)
-    elif _files.is_ours(current, OWNER):
-        desired = None      # ours, but the ledger lost its record
-    else:
-        desired = current
-    changed = current != desired
-    result = dict(changed=changed, unit=unit, state='absent', dropin=path, daemon_reloaded=False, restarted=False)
+    plan = _change.absent_file(ledger, path, OWNER)     # ours without a record (a lost ledger) goes too
+    result = dict(changed=plan.changed, unit=unit, state='absent', dropin=path, daemon_reloaded=False,
+                  restarted=False)
     if module._diff:
-        result['diff'] = _files.file_diff(path, current, desired)
-    if changed and not module.check_mode:
-        if rec is not None and rec.get('owner') == OWNER:
-            ledger.restore_file(path)
-        else:
-            _files.remove(path)
+        result['diff'] = plan.diff()
+    if not module.check_mode and (plan.changed or plan.recorded):
+        _change.restore_file(module, ledger, plan)      # a record already right is dropped as well
         ledger.save()
-        _remove_empty_dir(path)
-        systemctl = _systemd.Systemctl(module)
-        result['daemon_reloaded'], result['restarted'] = reload_and_restart(
-            module, systemctl, unit, module.params['restart'])
-    elif rec is not None and rec.get('owner') == OWNER and not module.check_mode:
-        ledger.forget_file(path)
-        ledger.save()
+        if plan.changed:
+            _remove_empty_dir(path)
+            result['daemon_reloaded'], result['restarted'] = reload_and_restart(
+                module, _systemd.Systemctl(module), unit, module.params['restart'])
     module.exit_json(**result)
 
 
