@@ -602,7 +602,14 @@ def recorded_desired(module, notes):
     """The profile the modules were last asked to apply here (the ledger's requests), and the ``converged``
     item when there is none."""
     requests = _ledger.Ledger(module, readonly=True).requests
-    desired, more = _audit.desired_from_requests(requests)
+    try:
+        desired, more = _audit.desired_from_requests(requests)
+        errors = _audit.validate(desired)
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        desired, errors = {}, ['%s: %s' % (type(e).__name__, e)]
+    if errors:
+        module.fail_json(msg='The requests recorded in %s do not make a profile to audit against: %s. Converge '
+                             'the host again (site.yml) or repair the ledger' % (_ledger.LEDGER_PATH, '; '.join(errors)))
     notes.extend(more)
     if requests:
         return desired, []

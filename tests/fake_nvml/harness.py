@@ -35,6 +35,14 @@ STATES = os.path.join(HERE, 'states')
 SOURCE = os.path.join(HERE, 'fake_nvml.c')
 BUILD = os.path.join(HERE, 'build.sh')
 
+# The GPUs of the default state (states/default.json), by index, and their UUIDs.
+H100, L40S, A100 = 0, 1, 2
+UUID = {
+    H100: 'GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0',
+    L40S: 'GPU-0b9e6f1d-7c2a-4f35-8e0d-3a1c5b7d9e21',
+    A100: 'GPU-a100c0de-3f4e-4d21-b6c7-1e2f3a4b5c6d',
+}
+
 
 def build(cache_root=None):
     """Path of the built library, building it only when the sources changed."""

@@ -22,6 +22,8 @@ __metaclass__ = type
 import os
 import stat
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
+
 DEBUG_SCHED = '/sys/kernel/debug/sched'
 
 
@@ -300,3 +302,22 @@ class FakeModule(object):
 
     def fail_json(self, msg=None, **kwargs):
         raise AssertionError(msg)
+
+
+class FakeGrubby(object):
+    """grubby with one boot entry whose arguments live here."""
+
+    def __init__(self, args):
+        self.args = args.split()
+
+    def __call__(self, argv):
+        if argv[1] == '--info=ALL':
+            return 0, 'index=0\nkernel="/boot/vmlinuz-6.1.0"\nargs="%s"\n' % ' '.join(self.args), ''
+        add = remove = []
+        for a in argv[2:]:
+            if a.startswith('--args='):
+                add = a[len('--args='):].split()
+            if a.startswith('--remove-args='):
+                remove = a[len('--remove-args='):].split()
+        self.args = _bootloader.grubby_edit(self.args, add, remove)
+        return 0, '', ''

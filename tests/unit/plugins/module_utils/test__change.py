@@ -12,12 +12,11 @@ import os
 
 import pytest
 
-from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
 from ansible_collections.inference.host_tuning.plugins.module_utils import _change
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
-from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeModule
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeGrubby, FakeModule
 
 LEDGER = _ledger.LEDGER_PATH
 RULE = '/etc/udev/rules.d/60-inference-io-scheduler.rules'
@@ -61,25 +60,6 @@ class Module(FakeModule):
     def fail_json(self, msg=None, **kwargs):
         self.failed = dict(kwargs, msg=msg)
         raise Failed(msg)
-
-
-class FakeGrubby(object):
-    """grubby with one boot entry whose arguments live here."""
-
-    def __init__(self, args):
-        self.args = args.split()
-
-    def __call__(self, argv):
-        if argv[1] == '--info=ALL':
-            return 0, 'index=0\nkernel="/boot/vmlinuz-6.1.0"\nargs="%s"\n' % ' '.join(self.args), ''
-        add = remove = []
-        for a in argv[2:]:
-            if a.startswith('--args='):
-                add = a[len('--args='):].split()
-            if a.startswith('--remove-args='):
-                remove = a[len('--remove-args='):].split()
-        self.args = _bootloader.grubby_edit(self.args, add, remove)
-        return 0, '', ''
 
 
 def ledger_data(host):

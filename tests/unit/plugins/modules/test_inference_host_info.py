@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 import pytest
 
@@ -596,6 +597,19 @@ def test_the_audit_follows_the_recorded_requests(fake_host, no_nvml, monkeypatch
     run_module(cpu_governor, {'state': 'absent'})
     result = run_module(inference_host_info, {'desired_recorded': True})
     assert list(result['desired']) == ['io_scheduler']
+
+
+@pytest.mark.parametrize('requests, message', [
+    ({'io_scheduler': {'': {'scheduler': 'none', 'devices': 'nvme0n1'}}}, 'desired.io_scheduler'),
+    ({'sysctl_profile': {'': {'profile': 'fastest'}}}, "desired.sysctl_profile: 'fastest' is not"),
+    ({'hugepages': {'': {'pools': ['2M']}}}, 'AttributeError'),
+])
+def test_tampered_requests_fail_the_audit_by_name(fake_host, no_nvml, requests, message):
+    fake_host.write('/var/lib/inference_host_tuning/ledger.json', json.dumps({'version': 1, 'requests': requests}),
+                    mode=0o600)
+    os.chmod(fake_host.path('/var/lib/inference_host_tuning'), 0o700)
+    msg = fail_module(inference_host_info, {'desired_recorded': True})['msg']
+    assert 'do not make a profile to audit against' in msg and message in msg, msg
 
 
 def test_desired_recorded_is_exclusive(fake_host, no_nvml):

@@ -19,14 +19,9 @@ import pytest
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import nvidia_gpu
 from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import fake_nvml, fake_nvml_lib  # noqa: F401  pylint: disable=unused-import
+from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import A100, H100, L40S, UUID
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
 
-H100, L40S, A100 = 0, 1, 2
-UUID = {
-    H100: 'GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0',
-    L40S: 'GPU-0b9e6f1d-7c2a-4f35-8e0d-3a1c5b7d9e21',
-    A100: 'GPU-a100c0de-3f4e-4d21-b6c7-1e2f3a4b5c6d',
-}
 
 
 @pytest.fixture

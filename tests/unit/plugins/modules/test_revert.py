@@ -13,14 +13,13 @@ import stat
 
 import pytest
 
-from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import cpu_governor
 from ansible_collections.inference.host_tuning.plugins.modules import hugepages
 from ansible_collections.inference.host_tuning.plugins.modules import revert
 from ansible_collections.inference.host_tuning.plugins.modules import swap
 from ansible_collections.inference.host_tuning.plugins.modules import sysctl_profile
-from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands, FakeGrubby
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
 
 LEDGER = _ledger.LEDGER_PATH
@@ -224,25 +223,6 @@ def test_swap_areas_are_turned_on_again(fake_host, monkeypatch):
     assert {'path': '/etc/fstab', 'owner': 'swap', 'action': 'restored'} in result['files']
     assert state(fake_host) == before
     assert run_module(revert, {})['changed'] is False
-
-
-class FakeGrubby(object):
-    """grubby with one boot entry whose arguments live here."""
-
-    def __init__(self, args):
-        self.args = args.split()
-
-    def __call__(self, argv):
-        if argv[1] == '--info=ALL':
-            return 0, 'index=0\nkernel="/boot/vmlinuz-6.1.0"\nargs="%s"\n' % ' '.join(self.args), ''
-        add = remove = []
-        for a in argv[2:]:
-            if a.startswith('--args='):
-                add = a[len('--args='):].split()
-            if a.startswith('--remove-args='):
-                remove = a[len('--remove-args='):].split()
-        self.args = _bootloader.grubby_edit(self.args, add, remove)
-        return 0, '', ''
 
 
 def test_grubby_parameters_are_removed_and_a_reboot_reported(fake_host, monkeypatch):
