@@ -97,6 +97,7 @@ attributes:
     support: full
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.recorded
 notes:
   - The verification proves the library loads and maps in a process with the same C(LD_PRELOAD). It does not
     prove that the service's own environment reaches the process (a launcher that clears its environment

@@ -54,6 +54,7 @@ attributes:
 extends_documentation_fragment:
   - inference.host_tuning.attributes
   - inference.host_tuning.attributes.runtime
+  - inference.host_tuning.attributes.recorded
 notes:
   - The unit is enabled with C(systemctl enable), which needs no running systemd. C(systemctl daemon-reload)
     runs only when systemd is the running init and the unit file changed. The unit is not started - the

@@ -162,6 +162,7 @@ attributes:
         changed only when the number of pages actually moved.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.recorded
 notes:
   - 1G pages usually need a boot pool; at runtime the kernel rarely finds 1G of contiguous memory.
   - The kernel parameters take effect after a reboot, which this module never does;

@@ -62,6 +62,7 @@ attributes:
 extends_documentation_fragment:
   - inference.host_tuning.attributes
   - inference.host_tuning.attributes.runtime
+  - inference.host_tuning.attributes.recorded
 '''
 
 EXAMPLES = r'''

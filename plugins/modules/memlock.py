@@ -69,6 +69,7 @@ attributes:
 extends_documentation_fragment:
   - inference.host_tuning.attributes
   - inference.host_tuning.attributes.changes
+  - inference.host_tuning.attributes.recorded
 '''
 
 EXAMPLES = r'''

@@ -131,6 +131,7 @@ attributes:
     support: full
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.recorded
 notes:
   - NIC interrupt affinity is not handled by this module.
   - The drop-in is read by systemd at the next start of the service; with O(restart=false) the role's

@@ -159,6 +159,7 @@ attributes:
     details: Linux hosts with NVIDIA GPUs, the NVIDIA driver and nvidia-ml-py.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.recorded
 '''
 
 EXAMPLES = r'''

@@ -172,6 +172,7 @@ attributes:
     details: Linux with systemd.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.recorded
 notes:
   - With O(state=absent) after a takeover, the original unit file comes back byte for byte, and so does its link in
     C(multi-user.target.wants) (recorded at the takeover, as enabling our unit makes one); a running service is

@@ -90,6 +90,7 @@ attributes:
       - Linux only.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.recorded
 notes:
   - The swap lines in C(/etc/fstab) are matched on their third field (C(swap)). Swap turned on by a
     systemd C(.swap) unit that is not in C(/etc/fstab), or by a C(zram-generator) configuration, is

@@ -211,6 +211,7 @@ attributes:
     details: A second run with the same options reports no change, also where the runtime is read-only.
 extends_documentation_fragment:
   - inference.host_tuning.attributes
+  - inference.host_tuning.attributes.recorded
 notes:
   - A value the kernel rejects (for example out of range) cannot be predicted; it is reported as skipped
     with the kernel's error and still persisted.
