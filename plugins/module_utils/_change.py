@@ -33,6 +33,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _ledg
 from ansible_collections.inference.host_tuning.plugins.module_utils import _packages
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
+from ansible_collections.inference.host_tuning.plugins.module_utils import _topology
 
 RUNTIME_CHOICES = ('best_effort', 'required')
 
@@ -183,6 +184,12 @@ class RuntimeWrite(object):
         self.path = path
         self.before = before
         self.after = after
+
+
+def restore_order(path):
+    """The order runtime values are put back in: per-NUMA-node values (huge page pools) before the totals they
+    add up to, so that a total never has to hold pages a node still has."""
+    return (not path.startswith(_topology.NODE_DIR + '/'), path)
 
 
 def plan_runtime_restore(ledger, owner, policy, read=_host.read_value):

@@ -710,7 +710,7 @@ class HugePages(object):
     def plan_runtime_restores(self):
         """The recorded runtime values (per-node pools first), each put back unless right already or skipped."""
         restores = []
-        paths = sorted(self.ledger.runtime_of(OWNER), key=lambda x: (not x.startswith(_hugepages.NODE_DIR), x))
+        paths = sorted(self.ledger.runtime_of(OWNER), key=_change.restore_order)
         for path in paths:
             original = self.ledger.original_value(path)
             current = _host.read_selected(path)

@@ -177,7 +177,6 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _chan
 from ansible_collections.inference.host_tuning.plugins.module_utils import _bootloader
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
-from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 
@@ -185,11 +184,6 @@ SYSTEM_DIR = _systemd.SYSTEM_DIR
 MANAGER_CONF = ('/etc/systemd/system.conf', '/etc/systemd/system.conf.d/')
 UDEV_RULES_DIR = '/etc/udev/rules.d/'
 RUNTIME_DIFF_HEADER = 'runtime values (/proc, /sys)'
-
-
-def _runtime_order(path):
-    # per-node huge page pools before the totals, as hugepages state=absent does
-    return (not path.startswith(_hugepages.NODE_DIR), path)
 
 
 class Revert(object):
@@ -270,7 +264,7 @@ class Revert(object):
             self.unlink.extend(links)
 
     def plan_runtime(self):
-        for path in sorted(self.ledger.runtime, key=_runtime_order):
+        for path in sorted(self.ledger.runtime, key=_change.restore_order):
             rec = self.ledger.runtime[path]
             if not self.selected(rec.get('owner')):
                 continue
