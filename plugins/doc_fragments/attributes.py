@@ -70,7 +70,8 @@ options:
 notes:
   - On each successful run that is not in check mode, the module keeps the options it was asked to apply in the
     host's restore ledger (C(/var/lib/inference_host_tuning/ledger.json), root only); its C(state=absent)
-    (C(state=on) for M(inference.host_tuning.swap)) and M(inference.host_tuning.revert) forget them. M(inference.host_tuning.host_audit) and C(playbooks/audit.yml)
-    audit the host against what was recorded there, not against inventory variables.
+    (C(state=on) for M(inference.host_tuning.swap)) and M(inference.host_tuning.revert) forget them.
+    M(inference.host_tuning.host_audit) and C(playbooks/audit.yml) audit the host against what was recorded
+    there, not against inventory variables.
 attributes: {}
 '''

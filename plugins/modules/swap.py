@@ -200,7 +200,8 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _swap
 
-OWNER, SWAPPED_OFF = _change.SWAP_AREAS  # ledger extra swap/swapped_off: [{'name', 'type', 'priority'}]
+OWNER = _change.SWAP_AREAS[0]
+SWAPPED_OFF = _change.SWAP_AREAS[1]  # ledger extra swap/swapped_off: [{'name', 'type', 'priority'}]
 NO_CAP = 'swapoff is not permitted here (no CAP_SYS_ADMIN, as in an unprivileged container)'
 
 

@@ -482,15 +482,15 @@ def test_run_state_runs_the_state_and_exits_with_its_report():
 def test_restorers_by_kind():
     cmdline = {'method': 'grubby', 'params': PARAMS}
     [k] = _change.restorers('hugepages', {'cmdline': cmdline})
-    assert type(k) is _change.KernelArgs and (k.owner, k.key, k.record, k.stage) == ('hugepages', 'cmdline',
-                                                                                     cmdline, 0)
+    assert isinstance(k, _change.KernelArgs)
+    assert (k.owner, k.key, k.record, k.stage) == ('hugepages', 'cmdline', cmdline, 0)
     [s] = _change.restorers('swap', {'swapped_off': [AREA]})
-    assert type(s) is _change.SwapAreas and (s.key, s.record, s.stage) == ('swapped_off', [AREA], 1)
+    assert isinstance(s, _change.SwapAreas) and (s.key, s.record, s.stage) == ('swapped_off', [AREA], 1)
     [a] = _change.restorers('service_account', {'vllm': {'user': True}})
-    assert type(a) is _change.Account and (a.key, a.record, a.stage) == ('vllm', {'user': True}, 2)
+    assert isinstance(a, _change.Account) and (a.key, a.record, a.stage) == ('vllm', {'user': True}, 2)
     bucket = {'numactl': {'installed': True}, 'libjemalloc2': {'installed': True}}
     [p] = _change.restorers('system_packages', bucket)
-    assert type(p) is _change.Packages and (p.key, p.record, p.stage) == (None, bucket, 2)
+    assert isinstance(p, _change.Packages) and (p.key, p.record, p.stage) == (None, bucket, 2)
     assert _change.restorers('system_packages', {}) == []
     assert _change.restorers('swap', None) == []
 
@@ -498,11 +498,11 @@ def test_restorers_by_kind():
 def test_restorers_of_nvidia_gpu_and_unknown_records(fake_host):
     gpu = 'GPU-5d1b3c2a-0000-4a6e-9c1f-0000000017a0'
     found = _change.restorers('nvidia_gpu', {'units': {'nvidia-persistenced.service': {}}, gpu: {'pl': 1}})
-    assert [type(x) for x in found] == [_change.Kept, _change.UnitStates]
+    assert [x.__class__.__name__ for x in found] == ['Kept', 'UnitStates']
     assert found[0].key == gpu and found[0].reason == _change.GPU_REASON and found[0].warn is None
     [unknown] = _change.restorers('sysctl_profile', {'mystery': 1})
     [swap_other] = _change.restorers('swap', {'other': 1})
-    assert type(unknown) is _change.Kept and type(swap_other) is _change.Kept
+    assert isinstance(unknown, _change.Kept) and isinstance(swap_other, _change.Kept)
     m = Module()
     r = _change.Restoration(m, _ledger.Ledger(m), _change.RuntimePolicy(m, 'best_effort'))
     found[0].plan(r)

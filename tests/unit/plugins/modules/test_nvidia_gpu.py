@@ -23,7 +23,6 @@ from ansible_collections.inference.host_tuning.tests.fake_nvml.harness import A1
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
 
 
-
 @pytest.fixture
 def nv(fake_host, fake_nvml):  # noqa: F811  pylint: disable=redefined-outer-name
     return fake_nvml
