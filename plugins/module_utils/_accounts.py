@@ -141,7 +141,7 @@ def plan_present(p, record):
     group = have_groups.get(p['group'])
     if group is None:
         steps.append(Step('create group %s' % p['group'], ['groupadd', '--system', '--', p['group']]))
-        record['group'] = p['group']
+        _moved(record, 'group', 'old_groups', p['group'])
     user = have_users.get(p['user'])
     if user is None:
         steps.append(Step('create user %s (home %s, shell %s)' % (p['user'], p['home'], p['shell']),
@@ -150,8 +150,8 @@ def plan_present(p, record):
         record['user'] = p['user']
     elif record.get('user') == p['user']:
         want = {'home': p['home'], 'shell': p['shell'], 'comment': p['comment']}
-        if group is not None and user['gid'] != group['gid']:
-            want['gid'] = group['gid']
+        if group is None or user['gid'] != group['gid']:
+            want['gid'] = None if group is None else group['gid']     # a new group: usermod after groupadd
         changes = [k for k in sorted(want) if user.get(k) != want[k]]
         if changes:
             argv = ['usermod']
@@ -170,7 +170,7 @@ def plan_present(p, record):
                            'not followed through links)' % p['home'])
     if not os.path.lexists(full):
         steps.append(Step('create home %s (0750)' % p['home'], home_dir=p['home']))
-        record['home'] = p['home']
+        _moved(record, 'home', 'old_homes', p['home'])
     elif not os.path.isdir(full):
         raise AccountError('home: %s exists and is not a directory' % p['home'])
     members = set()
@@ -189,6 +189,16 @@ def plan_present(p, record):
                 if g not in record['groups_added']:
                     record['groups_added'].append(g)
     return steps, (record or None), notes
+
+
+def _moved(record, field, old_field, value):
+    """Record ``value`` as what the collection created for ``field``; one it created before under another name
+    (a home or primary group that moved) stays recorded in ``old_field``, so that revert removes it too."""
+    if record.get(field) not in (None, value):
+        olds = record.setdefault(old_field, [])
+        if record[field] not in olds:
+            olds.append(record[field])
+    record[field] = value
 
 
 def run_steps(user, steps, run):
@@ -230,8 +240,9 @@ def check_record(key, rec):
     """Schema of one ledger record of owner service_account (keyed by user name); a problem or None."""
     if not isinstance(key, str) or not _formats.fullmatch(NAME, key) or key in PROTECTED:
         return 'is not a service user name this collection creates'
-    if not isinstance(rec, dict) or set(rec) - set(('user', 'group', 'home', 'groups_added', 'uid', 'gid')):
-        return 'must be an object with user, group, home, groups_added, uid, gid'
+    fields = ('user', 'group', 'home', 'groups_added', 'uid', 'gid', 'old_homes', 'old_groups')
+    if not isinstance(rec, dict) or set(rec) - set(fields):
+        return 'must be an object with %s' % ', '.join(fields)
     for field in ('user', 'group'):
         if field in rec and (not isinstance(rec[field], str) or not _formats.fullmatch(NAME, rec[field])
                              or rec[field] in PROTECTED):
@@ -239,11 +250,18 @@ def check_record(key, rec):
     for field in ('uid', 'gid'):
         if field in rec and (not isinstance(rec[field], int) or isinstance(rec[field], bool) or rec[field] <= 0):
             return '%s: must be a positive number' % field
-    if 'home' in rec:
+    homes = ([rec['home']] if 'home' in rec else []) + list(rec.get('old_homes') or [])
+    if not isinstance(rec.get('old_homes', []), list) or not all(isinstance(h, str) for h in homes):
+        return 'old_homes: must be a list of paths'
+    for path in homes:
         try:
-            home(rec['home'])
+            home(path)
         except _formats.FormatError:
             return 'home: is not below %s' % ', '.join(HOME_PREFIXES)
+    olds = rec.get('old_groups', [])
+    if not isinstance(olds, list) or not all(isinstance(g, str) and _formats.fullmatch(NAME, g) and g not in PROTECTED
+                                             for g in olds):
+        return 'old_groups: must be a list of names this collection creates'
     added = rec.get('groups_added', [])
     if not isinstance(added, list) or not all(isinstance(g, str) and _formats.fullmatch(GROUP, g) for g in added):
         return 'groups_added: must be a list of group names'
@@ -264,28 +282,42 @@ def plan_restore(key, rec, keep_home=False):
         for g in rec.get('groups_added', []):
             if g in have_groups and key in have_groups[g]['members']:
                 steps.append(Step('remove user %s from group %s' % (key, g), ['gpasswd', '--delete', key, g]))
-    if 'home' in rec and not keep_home:
-        full = _host.host_path(rec['home'])
-        if os.path.lexists(full):
-            st = os.lstat(full)
-            if not stat.S_ISDIR(st.st_mode):
-                raise AccountError('home %s is no longer a directory (a link?); remove it by hand' % rec['home'])
-            if 'uid' in rec and st.st_uid != rec['uid']:
-                raise AccountError('home %s is owned by uid %s, not by the user the collection created; remove '
-                                   'it by hand' % (rec['home'], st.st_uid))
-            steps.append(Step('remove home %s' % rec['home'], home_dir=rec['home']))
-    group = have_groups.get(rec.get('group') or '')
-    if group is not None:
-        if 'gid' in rec and group['gid'] != rec['gid']:
-            raise AccountError('group %s has gid %s now, not the %s the collection created; remove it by hand'
-                               % (rec['group'], group['gid'], rec['gid']))
-        others = [u for u, info in have_users.items() if info['gid'] == group['gid'] and u != rec.get('user')]
-        others += [m for m in group['members'] if m != rec.get('user')]
-        if others:
-            raise AccountError('group %s is also the group of %s now; remove it by hand when they no longer need it'
-                               % (rec['group'], ', '.join(sorted(set(others)))))
-        steps.append(Step('remove group %s' % rec['group'], ['groupdel', '--', rec['group']]))
+    if not keep_home:
+        for path in ([rec['home']] if 'home' in rec else []) + list(rec.get('old_homes') or []):
+            steps.extend(_home_restore(path, rec))
+    for name in ([rec['group']] if rec.get('group') else []) + list(rec.get('old_groups') or []):
+        steps.extend(_group_restore(name, rec, have_users, have_groups))
     return steps
+
+
+def _home_restore(path, rec):
+    """The removal of a home the collection created, while it is still the directory of the user it created."""
+    full = _host.host_path(path)
+    if not os.path.lexists(full):
+        return []
+    st = os.lstat(full)
+    if not stat.S_ISDIR(st.st_mode):
+        raise AccountError('home %s is no longer a directory (a link?); remove it by hand' % path)
+    if 'uid' in rec and st.st_uid != rec['uid']:
+        raise AccountError('home %s is owned by uid %s, not by the user the collection created; remove it by hand'
+                           % (path, st.st_uid))
+    return [Step('remove home %s' % path, home_dir=path)]
+
+
+def _group_restore(name, rec, have_users, have_groups):
+    """The removal of a group the collection created, while it is the one it created and nobody else's."""
+    group = have_groups.get(name)
+    if group is None:
+        return []
+    if name == rec.get('group') and 'gid' in rec and group['gid'] != rec['gid']:
+        raise AccountError('group %s has gid %s now, not the %s the collection created; remove it by hand'
+                           % (name, group['gid'], rec['gid']))
+    others = [u for u, info in have_users.items() if info['gid'] == group['gid'] and u != rec.get('user')]
+    others += [m for m in group['members'] if m != rec.get('user')]
+    if others:
+        raise AccountError('group %s is also the group of %s now; remove it by hand when they no longer need it'
+                           % (name, ', '.join(sorted(set(others)))))
+    return [Step('remove group %s' % name, ['groupdel', '--', name])]
 
 
 def restore(ledger, key, steps, run):

@@ -218,7 +218,8 @@ def preload_file_content(current, library):
         entries = line.split()
         if library in entries:
             present = True
-            lines.append(line)
+            kept = [e for e in entries if e == library or os.path.basename(e) not in others]
+            lines.append(line if kept == entries else ' '.join(kept))
             continue
         if any(os.path.basename(e) in others for e in entries):
             kept = [e for e in entries if os.path.basename(e) not in others]
