@@ -321,3 +321,17 @@ class FakeGrubby(object):
                 remove = a[len('--remove-args='):].split()
         self.args = _bootloader.grubby_edit(self.args, add, remove)
         return 0, '', ''
+
+
+class FakeAccountFiles(object):
+    """/etc/passwd and /etc/group of the fake host as rows, for the fake shadow tools of the account tests
+    (``host``: the FakeHost)."""
+
+    def rows(self, path):
+        return [line.split(':') for line in self.host.read(path).splitlines()]
+
+    def save(self, path, rows):
+        self.host.write(path, ''.join(':'.join(r) + '\n' for r in rows))
+
+    def gid(self, name):
+        return [r[2] for r in self.rows('/etc/group') if r[0] == name][0]

@@ -17,7 +17,7 @@ import pytest
 from ansible_collections.inference.host_tuning.plugins.module_utils import _accounts
 from ansible_collections.inference.host_tuning.plugins.module_utils import _formats
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
-from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeModule
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeAccountFiles, FakeModule
 
 PASSWD = ('root:x:0:0:root:/root:/bin/bash\n'
           'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n'
@@ -36,7 +36,7 @@ def account(**kw):
     return p
 
 
-class Shadow(object):
+class Shadow(FakeAccountFiles):
     """shadow's tools on the fake /etc/passwd and /etc/group: the ``run`` callable run_steps/run_restore take."""
 
     def __init__(self, host, passwd=PASSWD, group=GROUP):
@@ -45,15 +45,6 @@ class Shadow(object):
         self.next_gid = NEW_GID
         host.write('/etc/passwd', passwd)
         host.write('/etc/group', group)
-
-    def rows(self, path):
-        return [line.split(':') for line in self.host.read(path).splitlines()]
-
-    def save(self, path, rows):
-        self.host.write(path, ''.join(':'.join(r) + '\n' for r in rows))
-
-    def gid(self, name):
-        return [r[2] for r in self.rows('/etc/group') if r[0] == name][0]
 
     def __call__(self, argv):
         self.calls.append(list(argv))

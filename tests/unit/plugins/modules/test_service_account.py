@@ -14,14 +14,14 @@ import pytest
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import revert
 from ansible_collections.inference.host_tuning.plugins.modules import service_account
-from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeCommands
+from ansible_collections.inference.host_tuning.tests.unit.fakehost import FakeAccountFiles, FakeCommands
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
 
 PASSWD = 'root:x:0:0:root:/root:/bin/bash\nops:x:1000:1000:ops:/home/ops:/bin/bash\n'
 GROUP = 'root:x:0:\nvideo:x:44:\nrender:x:105:\nops:x:1000:\n'
 
 
-class Accounts(object):
+class Accounts(FakeAccountFiles):
     """shadow's tools on the fake /etc/passwd and /etc/group."""
 
     def __init__(self, host):
@@ -31,15 +31,6 @@ class Accounts(object):
         self.next_id = 990
         self.commands = FakeCommands(handlers=dict((n, getattr(self, n)) for n in (
             'groupadd', 'useradd', 'usermod', 'userdel', 'groupdel', 'gpasswd')))
-
-    def rows(self, path):
-        return [line.split(':') for line in self.host.read(path).splitlines()]
-
-    def save(self, path, rows):
-        self.host.write(path, ''.join(':'.join(r) + '\n' for r in rows))
-
-    def gid(self, name):
-        return [r[2] for r in self.rows('/etc/group') if r[0] == name][0]
 
     def groupadd(self, argv):
         self.next_id -= 1
