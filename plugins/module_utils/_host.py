@@ -22,6 +22,9 @@ ROOT_ENV = 'INFERENCE_HOST_TUNING_ROOT'
 #: Where the collection keeps what it needs to restore a host exactly.
 STATE_DIR = '/var/lib/inference_host_tuning'
 
+#: The kernel's NUMA nodes (per-node CPUs, memory and huge page pools).
+NODE_DIR = '/sys/devices/system/node'
+
 
 def root():
     """The filesystem root the collection works under (``/`` on a real host)."""

@@ -27,7 +27,7 @@ import re
 
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 
-NODE_DIR = '/sys/devices/system/node'
+NODE_DIR = _host.NODE_DIR
 CPU_ONLINE = '/sys/devices/system/cpu/online'
 PCI_DIR = '/sys/bus/pci/devices'
 NET_DIR = '/sys/class/net'

@@ -324,6 +324,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _file
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _hugepages
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+from ansible_collections.inference.host_tuning.plugins.module_utils import _restore
 
 OWNER = 'hugepages'
 BOOT_SKIPPED = 'boot pool: reserved by the kernel command line at the next boot'
@@ -694,14 +695,14 @@ class HugePages(object):
         return files, regen
 
     def plan_kernel_args(self, record):
-        """The parameters grubby added, removed as revert removes them (_change.KernelArgs); their diff."""
+        """The parameters grubby added, removed as revert removes them (_restore.KernelArgs); their diff."""
         if record.get('method') == 'grubby' and record.get('params') and self.module.get_bin_path('grubby') is None:
             # fail as this module always did ("grubby was not found"); revert keeps the record and warns instead
             _bootloader.Grubby(self.module).info()
         policy = _change.RuntimePolicy(self.module, self.p['runtime'])
-        restoration = _change.Restoration(self.module, self.ledger, policy)
+        restoration = _restore.Restoration(self.module, self.ledger, policy)
         owner, key = _change.KERNEL_ARGS
-        kernel_args = _change.KernelArgs(owner, key, record)
+        kernel_args = _restore.KernelArgs(owner, key, record)
         kernel_args.plan(restoration)
         self.changed = self.changed or restoration.changed
         self.diffs.extend(restoration.diffs)

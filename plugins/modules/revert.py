@@ -178,6 +178,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _boot
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
+from ansible_collections.inference.host_tuning.plugins.module_utils import _restore
 from ansible_collections.inference.host_tuning.plugins.module_utils import _systemd
 
 SYSTEM_DIR = _systemd.SYSTEM_DIR
@@ -196,8 +197,8 @@ class Revert(object):
         self.check = module.check_mode
         self.ledger = _ledger.Ledger(module)
         self.policy = _change.RuntimePolicy(module, self.p['runtime'])
-        self.r = _change.Restoration(module, self.ledger, self.policy,
-                                     fail=lambda msg: module.fail_json(msg=msg, **self.report()))
+        self.r = _restore.Restoration(module, self.ledger, self.policy,
+                                      fail=lambda msg: module.fail_json(msg=msg, **self.report()))
         self.files = []         # [{path, owner, action}]
         self.runtime = []       # [{path, owner, before, after, skipped}]
         self.restorers = []
@@ -302,7 +303,7 @@ class Revert(object):
     def plan_extra(self):
         for owner in sorted(self.ledger.extra):
             if self.selected(owner):
-                self.restorers.extend(_change.restorers(owner, self.ledger.extra[owner] or {}))
+                self.restorers.extend(_restore.restorers(owner, self.ledger.extra[owner] or {}))
         for restorer in self.restorers:
             restorer.plan(self.r)
 
@@ -400,7 +401,7 @@ class Revert(object):
     def report(self):
         running = _bootloader.running_tokens()
         runtime = [dict((k, v) for k, v in e.items() if k != 'write') for e in self.runtime]
-        swapping = [a['name'] for x in self.restorers if isinstance(x, _change.SwapAreas) for a in x.to_on or []]
+        swapping = [a['name'] for x in self.restorers if isinstance(x, _restore.SwapAreas) for a in x.to_on or []]
         result = dict(
             changed=self.r.changed,
             files=self.files,

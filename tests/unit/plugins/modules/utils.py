@@ -61,6 +61,17 @@ def fail_module(module, args, check=False):
     return exc.value.result
 
 
+def refused(fake_host, module, args, words, check=False):
+    """Run ``module`` with bad ``args``: it must fail naming each of ``words`` (a string or a list) and leave
+    ``fake_host``'s files as they were. Returns the fail_json result."""
+    before = fake_host.snapshot()
+    result = fail_module(module, args, check=check)
+    for word in [words] if isinstance(words, str) else words:
+        assert word in result['msg']
+    assert fake_host.snapshot() == before
+    return result
+
+
 def install_commands(monkeypatch, fake):
     """Route every AnsibleModule's commands to ``fake``: ``run_command`` to ``fake.run_command(module, argv, **kw)``,
     ``get_bin_path`` to ``fake.bins`` (name -> path; a name not in it is not installed, even when required)."""
