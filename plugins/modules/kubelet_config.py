@@ -179,25 +179,24 @@ def present(module, path, found, data, content):
 
 
 def absent(module, path, found):
+    """The one plan for taking the drop-in away (_change.absent_file): the recorded original put back exactly,
+    else removal when the file is ours. A recorded original that is itself ours (recorded after a lost ledger)
+    is removed, not put back: it is this module's old drop-in, not the operator's."""
+    ledger = _ledger.Ledger(module)
     try:
-        current = _host.read_text_file(path)
+        plan = _change.absent_file(ledger, path, OWNER)
     except _host.FileError as e:
         module.fail_json(msg='Nothing was changed: %s' % e)
-    ledger = _ledger.Ledger(module)
-    rec = ledger.files.get(path)
-    mine = rec is not None and rec.get('owner') == OWNER
-    if mine:
-        desired = ledger.original_content(path)
-        desired = None if ours(desired) else desired
-    else:
-        desired = None if ours(current) else current
-    result = dict(changed=current != desired, path=path, config_dir_found=found)
+    changed = plan.changed
+    if ours(plan.desired):
+        plan.desired = None
+        changed = plan.current is not None
+    result = dict(changed=changed, path=path, config_dir_found=found)
     if module._diff:
-        result['diff'] = _files.file_diff(path, current, desired)
+        result['diff'] = plan.diff()
     if module.check_mode:
         module.exit_json(**result)
-    if mine:
-        result['changed'] = ledger.restore_file(path) or result['changed']
+    result['changed'] = _change.restore_file(module, ledger, plan) or changed
     if ours(_host.read_for_diff(path)):
         _files.remove(path)
     ledger.save()

@@ -109,6 +109,21 @@ def test_absent_removes_what_it_created(node):
     assert tree(node) == before
 
 
+def test_absent_after_a_lost_ledger_removes_our_old_dropin_and_leaves_a_foreign_one(node):
+    before = tree(node)
+    run_module(kubelet_config, {'reserved_system_cpus': '0'})
+    node.remove(_ledger.LEDGER_PATH)                         # the record is lost
+    run_module(kubelet_config, {'reserved_system_cpus': '1'})  # records our old drop-in as the original
+    r = run_module(kubelet_config, {'state': 'absent'}, check=True)
+    assert r['changed'] is True and r['diff']['after'] == ''
+    r = run_module(kubelet_config, {'state': 'absent'})
+    assert r['changed'] is True and not node.exists(DROPIN)
+    assert tree(node) == before
+    node.write(DROPIN, 'cpuManagerPolicy: none\n')            # the operator's, no record
+    r = run_module(kubelet_config, {'state': 'absent'})
+    assert r['changed'] is False and node.read(DROPIN) == 'cpuManagerPolicy: none\n'
+
+
 BAD = [
     # the finding: a quote and a line break add keys to the kubelet configuration
     ('reserved_system_cpus', {'reserved_system_cpus': '0"\nstaticPodPath: /tmp/pods\nx: "'}),
