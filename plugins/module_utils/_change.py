@@ -8,7 +8,9 @@ A module validates its options, reads the host and builds its changes from these
 after the plan (``changed`` and the diff come from the plan), a real run records in the ledger first, then
 applies. ``state: absent`` and ``revert`` take the same pieces back.
 
-* ``RuntimePolicy``: the ``runtime`` option (``best_effort`` / ``required``) of every module, once.
+* ``RuntimePolicy``: the ``runtime`` option (``best_effort`` / ``required`` / ``skip``) of every module, once:
+  why a value is not written (``blocked``), a refusal before anything is written (``refuse``), a step skipped
+  or fatal (``skip``), the ledger saved before a failure (``keeping``).
 * ``absent_file()`` / ``restore_file()``: the one plan for taking a managed file away - the original the
   ledger recorded, else removal only when this owner wrote it (its header), else nothing.
 * ``RuntimeWrite``, ``plan_runtime_restore()`` / ``restore_runtime()``: runtime values (``/proc/sys``,
@@ -29,6 +31,9 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 
 RUNTIME_CHOICES = ('best_effort', 'required')
+RUNTIME_CHOICES_SKIP = RUNTIME_CHOICES + ('skip',)     # where the persisted part stands alone
+RUNTIME_SKIP = 'runtime: skip'
+READONLY = 'read-only: %s cannot be written here (an unprivileged container?)'
 
 # Extra ledger records by kind. The key names are the ledger's (kept as they are so that the ledgers of hosts
 # already tuned still restore).
@@ -41,22 +46,54 @@ GPU_REASON = ('GPU settings are restored by inference.host_tuning.nvidia_gpu wit
 
 
 class RuntimePolicy(object):
-    """The ``runtime`` option: ``best_effort`` skips a runtime step that is not permitted here (with a
-    warning, the persisted part still done), ``required`` fails instead."""
+    """The ``runtime`` option, once: ``best_effort`` skips a runtime step that is not permitted here (with a
+    warning, the persisted part still done), ``required`` fails instead, ``skip`` (where a module offers it)
+    leaves the runtime alone and persists only. A module that may have written something already passes its
+    ``ledger``: it is saved before a failure, so that what was done stays restorable."""
 
     def __init__(self, module, mode, persisted='the persisted file is still managed',
-                 fix='Run where /sys is writable or use runtime=best_effort.', step='write', report=None):
+                 fix='Run where /sys is writable or use runtime=best_effort.', step='write', report=None,
+                 ledger=None):
         self.module = module
+        self.mode = mode
         self.required = mode == 'required'
         self.persisted = persisted
         self.fix = fix
         self.step = step
         self.report = report or dict
+        self.ledger = ledger
         self.skipped = False
 
-    def skip(self, why):
-        """A runtime step is not permitted here: warn (and remember it), or fail with runtime=required."""
+    def keeping(self, ledger):
+        """This policy, saving ``ledger`` before a failure from now on."""
+        self.ledger = ledger
+        return self
+
+    def blocked(self, path):
+        """Why the runtime value at ``path`` is not written (runtime=skip, or a read-only runtime), or None."""
+        if self.mode == 'skip':
+            return RUNTIME_SKIP
+        if _host.is_readonly(path):
+            return READONLY % path
+        return None
+
+    def refuse(self, why, names):
+        """Before anything is written: the runtime values ``names`` cannot be written here (``why``). With
+        runtime=required fail, saying nothing was changed; else warn once, naming them all."""
+        if names and self.required:
+            self.module.fail_json(msg='Nothing was changed: runtime=required but %s: %s. %s'
+                                      % (why, ', '.join(names), self.fix), **self.report())
+        if names:
+            self.skip(why, names)
+
+    def skip(self, why, names=()):
+        """A runtime step is not permitted here - ``why``, for the values ``names`` when several: warn (and
+        remember it), or fail with runtime=required (before anything is written, when called while planning)."""
+        if names:
+            why = '%s: %s' % (why, ', '.join(names))
         if self.required:
+            if self.ledger is not None and not self.module.check_mode:
+                self.ledger.save()
             self.module.fail_json(msg='%s, and runtime=required. %s' % (why, self.fix), **self.report())
         self.module.warn('%s: skipped the runtime %s (%s).' % (why, self.step, self.persisted))
         self.skipped = True
@@ -208,9 +245,8 @@ def restore_runtime(ledger, owner, policy, restores, read=_host.read_value):
             try:
                 did = ledger.restore_runtime(path) or did
             except _host.RuntimeWriteError as e:
-                if policy.required:
-                    ledger.save()   # what was restored before is done: its records go before the failure
-                policy.skip('cannot restore %s' % e)
+                # what was restored before is done: its records go before a failure
+                policy.keeping(ledger).skip('cannot restore %s' % e)
     return did
 
 

@@ -327,6 +327,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _ledg
 from ansible_collections.inference.host_tuning.plugins.module_utils import _restore
 
 OWNER = 'hugepages'
+PERSIST_ONLY = 'Use runtime=best_effort or skip to only persist the settings.'
 BOOT_SKIPPED = 'boot pool: reserved by the kernel command line at the next boot'
 
 
@@ -360,6 +361,7 @@ class Plan(object):
         self.prev_params = []
         self.running = False
         self.files_changed = False
+        self.readonly = []      # paths of runtime values the read-only runtime cannot take
 
 
 class HugePages(object):
@@ -381,35 +383,36 @@ class HugePages(object):
             self.ledger.save()
         self.module.fail_json(msg=msg, **kwargs)
 
+    def policy(self, persisted='the settings are persisted for the next boot', step='write', fix=PERSIST_ONLY):
+        """The runtime policy of this run; a failure keeps what was recorded."""
+        return _change.RuntimePolicy(self.module, self.p['runtime'], persisted, fix, step,
+                                     ledger=self.ledger)
+
     def write(self, path, value):
         """Write a runtime value; None when written, else why it was skipped (best_effort)."""
         try:
             _host.write_runtime(path, value)
         except _host.RuntimeWriteError as e:
-            if self.p['runtime'] == 'required':
-                self.fail('runtime=required and writing %s to %s failed: %s' % (value, path, e))
-            self.module.warn('Could not write %s to %s (%s); the value is persisted for the next boot.'
-                             % (value, path, e))
+            why = 'writing %s to %s failed: %s' % (value, path, e)
+            self.policy('the value is persisted for the next boot', fix='What was written before is recorded '
+                        'in the ledger (state=absent restores it).').skip(why)
             return 'write failed: %s' % e
         return None
 
-    def readonly_reason(self, path):
-        if _host.is_readonly(path):
-            return 'read-only: %s cannot be written here (unprivileged container?)' % path
-        return None
+    def blocked(self, path, readonly):
+        """Why the runtime value at ``path`` is not written (runtime=skip; a read-only runtime, its path then
+        added to ``readonly``), or None."""
+        why = self.policy().blocked(path)
+        if why and why != _change.RUNTIME_SKIP:
+            readonly.append(path)
+        return why
 
-    def runtime_skip(self, path):
-        """Why the runtime value at ``path`` is not written (runtime=skip, read-only), or None."""
-        return 'runtime: skip' if self.p['runtime'] == 'skip' else self.readonly_reason(path)
-
-    def skipped_readonly(self, entries, advice):
-        """The entries skipped because the runtime is read-only; with runtime=required that fails, before
-        anything is written."""
-        skipped = [e for e in entries if (e['runtime_skipped'] or '').startswith('read-only')]
-        if skipped and self.p['runtime'] == 'required':
-            self.fail('runtime=required but the running kernel cannot be changed here: %s. Nothing was written%s'
-                      % ('; '.join(e['runtime_skipped'] for e in skipped), advice))
-        return skipped
+    def refuse_readonly(self, paths, persisted, step='write', fix=PERSIST_ONLY):
+        """The runtime values that cannot be written because the runtime is read-only, through the policy: a
+        warning, or with runtime=required a failure, before anything is written."""
+        if paths:
+            self.policy(persisted, step, fix).refuse('the running kernel cannot be changed here, the runtime is '
+                                                     'read-only (an unprivileged container?)', paths)
 
     def gigantic_error(self):
         """Why 1G pages cannot be had here ('' when they can), read once."""
@@ -553,7 +556,7 @@ class HugePages(object):
             plan.persist.append((path, want))
             if before == want:
                 continue
-            reason = self.runtime_skip(path)
+            reason = self.blocked(path, plan.readonly)
             if reason:
                 entry['runtime_skipped'] = reason
             else:
@@ -577,7 +580,7 @@ class HugePages(object):
             if before == pool['count']:
                 entry['shortfall'] = 0
                 continue
-            reason = self.runtime_skip(pool['path'])
+            reason = self.blocked(pool['path'], plan.readonly)
             if reason:
                 entry['runtime_skipped'] = reason
             else:
@@ -653,10 +656,7 @@ class HugePages(object):
         plan = Plan(self.validate())
         self.plan_thp(plan)
         self.plan_pools(plan)
-        for e in self.skipped_readonly(list(plan.thp.values()) + plan.results,
-                                       '; use runtime=best_effort or skip to only persist the settings.'):
-            self.module.warn('Runtime change skipped, %s; the setting is persisted for the next boot.'
-                             % e['runtime_skipped'])
+        self.refuse_readonly(plan.readonly, 'the settings are persisted for the next boot')
         self.plan_files(plan)
         if not self.check:
             self.apply_present(plan)
@@ -710,7 +710,7 @@ class HugePages(object):
 
     def plan_runtime_restores(self):
         """The recorded runtime values (per-node pools first), each put back unless right already or skipped."""
-        restores = []
+        restores, readonly = [], []
         paths = sorted(self.ledger.runtime_of(OWNER), key=_change.restore_order)
         for path in paths:
             original = self.ledger.original_value(path)
@@ -719,13 +719,12 @@ class HugePages(object):
             restores.append(entry)
             if current is None or current == original:
                 continue
-            entry['runtime_skipped'] = self.runtime_skip(path)
+            entry['runtime_skipped'] = self.blocked(path, readonly)
             if not entry['runtime_skipped']:
                 entry['after'] = original
                 self.changed = True
-        for e in self.skipped_readonly(restores, '.'):
-            self.module.warn('%s; the original value %s is kept in the ledger to restore on a writable host.'
-                             % (e['runtime_skipped'], self.ledger.original_value(e['path'])))
+        self.refuse_readonly(readonly, 'the originals stay in the ledger to restore on a writable host', 'restore',
+                             'Use runtime=best_effort or skip to leave the runtime values as they are.')
         return restores
 
     def restore_runtime(self, restores):
@@ -735,9 +734,8 @@ class HugePages(object):
             try:
                 self.ledger.restore_runtime(e['path'])
             except _host.RuntimeWriteError as err:
-                if self.p['runtime'] == 'required':
-                    self.fail('runtime=required and restoring %s failed: %s' % (e['path'], err))
-                self.module.warn('Could not restore %s (%s); kept in the ledger.' % (e['path'], err))
+                self.policy('the original stays in the ledger', 'restore', fix='What was restored before is '
+                            'done.').skip('restoring %s failed: %s' % (e['path'], err))
                 e['runtime_skipped'] = 'write failed: %s' % err
             e['after'] = _host.read_selected(e['path'])
 
@@ -801,7 +799,7 @@ def main():
             cmdline_method=dict(type='str', default='auto', choices=['auto', 'grub_d', 'grubby', 'file']),
             cmdline_file=dict(type='path', default='/etc/inference-host-tuning/cmdline'),
             state=dict(type='str', default='present', choices=['present', 'absent']),
-            runtime=dict(type='str', default='best_effort', choices=['best_effort', 'required', 'skip']),
+            runtime=dict(type='str', default='best_effort', choices=list(_change.RUNTIME_CHOICES_SKIP)),
             force=dict(type='bool', default=False),
         ),
         supports_check_mode=True,

@@ -288,8 +288,8 @@ class Revert(object):
         entry['before'] = entry['after'] = current
         if current == original:
             return
-        if _host.is_readonly(path):
-            entry['skipped'] = 'read-only: %s cannot be written here (an unprivileged container?)' % path
+        entry['skipped'] = self.policy.blocked(path)
+        if entry['skipped']:
             why = '%s is read-only, so %s cannot be put back to %s' % (path, current, original)
             if self.policy.required:
                 self.r.problem(entry['owner'], path, why)
@@ -354,6 +354,13 @@ class Revert(object):
                                           % (' '.join(self.regen.regen), rc, (err or out).strip()),
                                       rc=rc, stdout=out, stderr=err, **self.report())
 
+    def restore_failed(self, why):
+        """A runtime value that could not be put back: a warning (the record stays), or with runtime=required a
+        failure once what was restored before is out of the ledger."""
+        _change.RuntimePolicy(self.module, self.p['runtime'], 'the record is kept in the ledger', step='restore',
+                              fix='What was restored before is done, the rest stays in the ledger.',
+                              report=self.report, ledger=self.ledger).skip(why)
+
     def apply_runtime(self):
         for entry in self.runtime:
             if entry['skipped'] and entry['skipped'].startswith('read-only'):
@@ -363,12 +370,7 @@ class Revert(object):
             except _host.RuntimeWriteError as e:
                 entry['skipped'] = ('read-only: %s' if e.readonly else 'write failed: %s') % e
                 self.r.keep(entry['owner'], entry['path'], entry['skipped'])
-                if self.policy.required:
-                    self.ledger.save()
-                    self.module.fail_json(msg='runtime=required and restoring %s failed: %s; what was restored '
-                                              'before is done, the rest stays in the ledger' % (entry['path'], e),
-                                          **self.report())
-                self.module.warn('could not restore %s (%s); the record is kept in the ledger' % (entry['path'], e))
+                self.restore_failed('restoring %s failed: %s' % (entry['path'], e))
             if _host.exists(entry['path']):
                 entry['after'] = _host.read_selected(entry['path'])
             entry.pop('write', None)

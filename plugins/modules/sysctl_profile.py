@@ -449,7 +449,7 @@ from ansible_collections.inference.host_tuning.plugins.module_utils import _sysc
 
 OWNER = _sysctl.OWNER
 RUNTIME_DIFF_HEADER = 'runtime values (/proc/sys, debugfs)'
-READONLY = 'read-only: %s cannot be written (an unprivileged container?)'
+WRITABLE = 'Run where /proc/sys is writable or use runtime=best_effort.'
 
 
 #: Each path option stays in its own directory: sysctl.d files for path, tmpfiles.d for tmpfiles_path.
@@ -504,19 +504,23 @@ def _runtime_diff(items):
             'before': before, 'after': after}
 
 
-def _plan_runtime(p, item, path):
+def _plan_runtime(policy, item, path):
     """Whether the runtime value at ``path`` is written (``changed``), already right, or skipped and why."""
     if item.before == item.desired:
         item.runtime = True
-    elif p['runtime'] == 'skip':
-        item.skipped = 'runtime: skip'
-    elif _host.is_readonly(path):
-        item.skipped = READONLY % path
-        item.readonly = True
-    else:
+        return
+    item.skipped = policy.blocked(path)
+    item.readonly = item.skipped not in (None, _change.RUNTIME_SKIP)
+    if item.skipped is None:
         item.changed = True
         item.after = item.desired
         item.runtime = True
+
+
+def _policy(module, items, **texts):
+    """The runtime policy of this run; a failure reports the keys planned so far."""
+    return _change.RuntimePolicy(module, module.params['runtime'], report=lambda: {'sysctl_keys': _keys(items)},
+                                 **texts)
 
 
 def _value_error(key, text):
@@ -561,7 +565,7 @@ def _requests(module, p):
 
 
 # -- state=present ------------------------------------------------------------------------
-def _plan_key(p, req, version):
+def _plan_key(p, policy, req, version):
     """Where the requested key lives on this kernel and what the run does with it: (Key, error or None)."""
     loc = _sysctl.locate(req.key, version)
     raw = _host.read_value(loc.path) if loc.available else None
@@ -580,7 +584,7 @@ def _plan_key(p, req, version):
     item.desired = req.target(item.before)
     item.persisted_in = p['path'] if loc.kind == 'procfs' else p['tmpfiles_path']
     item.persisted = True
-    _plan_runtime(p, item, loc.path)
+    _plan_runtime(policy, item, loc.path)
     return item, None
 
 
@@ -589,8 +593,9 @@ def _plan_keys(module, p, requests):
     missing key with missing=fail, a read-only value with runtime=required."""
     version = _host.kernel_version()
     items, errors = [], []
+    policy = _policy(module, items, persisted='persisted, they take effect at boot', fix=WRITABLE)
     for key in sorted(requests):
-        item, error = _plan_key(p, requests[key], version)
+        item, error = _plan_key(p, policy, requests[key], version)
         items.append(item)
         if error:
             errors.append(error)
@@ -601,11 +606,9 @@ def _plan_keys(module, p, requests):
         module.fail_json(msg='Nothing was changed: keys unavailable on this kernel (missing=fail): %s'
                              % '; '.join('%s (%s)' % (i.key, i.skipped) for i in missing),
                          sysctl_keys=_keys(items))
-    readonly = [i for i in items if i.readonly]
-    if readonly and p['runtime'] == 'required':
-        module.fail_json(msg='Nothing was changed: runtime=required but these values cannot be written: %s'
-                             % '; '.join('%s (%s)' % (i.key, i.skipped) for i in readonly),
-                         sysctl_keys=_keys(items))
+    readonly = ['%s (%s)' % (i.key, i.location) for i in items if i.readonly]
+    if readonly:
+        policy.refuse('the runtime is read-only, so these values are not applied', readonly)
     return items
 
 
@@ -670,15 +673,11 @@ def _write_key(module, ledger, item):
 def _apply(module, p, items, files):
     """Write the runtime values, then the files (the ledger records each original first)."""
     ledger = _ledger.Ledger(module)
-    failed = [i for i in items if i.changed and not _write_key(module, ledger, i)]
-    if failed and p['runtime'] == 'required':
-        ledger.save()
-        module.fail_json(msg='runtime=required: writing failed for %s; values written before are recorded '
-                             'in the ledger (state=absent restores them), files were not written'
-                             % '; '.join('%s (%s)' % (i.key, i.skipped) for i in failed),
-                         sysctl_keys=_keys(items))
-    for item in failed:
-        module.warn('%s: the runtime value was not applied: %s' % (item.key, item.skipped))
+    failed = ['%s (%s)' % (i.key, i.skipped) for i in items if i.changed and not _write_key(module, ledger, i)]
+    if failed:
+        _policy(module, items, persisted='the value is still persisted', ledger=ledger,
+                fix='Values written before are recorded in the ledger (state=absent restores them); the files '
+                    'were not written.').skip('writing failed', failed)
     for f in files:
         f.apply(module, ledger, OWNER)
     ledger.save()
@@ -689,10 +688,6 @@ def _warn_skipped(module, p, items, problems):
         for i in items:
             if i.missing:
                 module.warn('%s: %s; not applied and not persisted.' % (i.key, i.skipped))
-    readonly = [i.key for i in items if i.readonly]
-    if readonly:
-        module.warn('Runtime values not applied because the runtime is read-only (an unprivileged container?): '
-                    '%s. They are persisted and take effect at boot.' % ', '.join(readonly))
     if p['on_conflict'] == 'warn':
         for msg in problems:
             module.warn(msg)
@@ -722,7 +717,7 @@ def present(module, p):
 
 # -- state=absent -------------------------------------------------------------------------
 
-def _plan_restore(p, ledger, path):
+def _plan_restore(policy, ledger, path):
     """A recorded runtime value: put back unless it is right already, gone, skipped or read-only."""
     original = _sysctl.normalize(ledger.original_value(path))
     exists = _host.exists(path)
@@ -736,7 +731,7 @@ def _plan_restore(p, ledger, path):
         item.restore = True      # the record goes
         return item
     item.location = path
-    _plan_runtime(p, item, path)
+    _plan_runtime(policy, item, path)
     item.restore = item.skipped is None
     return item
 
@@ -763,11 +758,13 @@ def _restore_key(module, ledger, item):
 
 def absent(module, p):
     ledger = _ledger.Ledger(module)
-    items = [_plan_restore(p, ledger, path) for path in ledger.runtime_of(OWNER)]
-    readonly = [i for i in items if i.readonly]
-    if readonly and p['runtime'] == 'required':
-        module.fail_json(msg='Nothing was changed: runtime=required but these values cannot be restored: %s'
-                             % ', '.join('%s (%s)' % (i.key, i.path) for i in readonly))
+    items = []
+    policy = _policy(module, items, persisted='the originals stay recorded in the ledger', step='restore',
+                     fix=WRITABLE)
+    items.extend(_plan_restore(policy, ledger, path) for path in ledger.runtime_of(OWNER))
+    readonly = ['%s (%s)' % (i.key, i.path) for i in items if i.readonly]
+    if readonly:
+        policy.refuse('the runtime is read-only, so these values are not restored', readonly)
     files = _absent_files(ledger, (p['path'], p['tmpfiles_path']))
     diff = [f.diff() for f in files if f.changed]
     if any(i.changed for i in items):
@@ -779,9 +776,6 @@ def absent(module, p):
         for f in files:
             _change.restore_file(module, ledger, f)
         ledger.save()
-    if readonly:
-        module.warn('Runtime values not restored because the runtime is read-only: %s; they stay recorded in '
-                    'the ledger.' % ', '.join(i.key for i in readonly))
     result = dict(
         changed=bool(diff) or any(i.changed for i in items), state='absent',
         path=p['path'], tmpfiles_path=p['tmpfiles_path'], profile=None, kernel=_host.kernel_release(),
@@ -799,7 +793,7 @@ def main():
             settings=dict(type='dict'),
             path=dict(type='path', default=_sysctl.DEFAULT_PATH),
             tmpfiles_path=dict(type='path', default=_sysctl.DEFAULT_TMPFILES_PATH),
-            runtime=dict(type='str', default='best_effort', choices=['best_effort', 'required', 'skip']),
+            runtime=dict(type='str', default='best_effort', choices=list(_change.RUNTIME_CHOICES_SKIP)),
             missing=dict(type='str', default='warn', choices=['ignore', 'warn', 'fail']),
             on_conflict=dict(type='str', default='warn', choices=['ignore', 'warn', 'fail']),
         ),

@@ -126,6 +126,58 @@ def test_policy_required_default_fix_without_report():
     assert m.failed == {'msg': 'x, and runtime=required. Run where /sys is writable or use runtime=best_effort.'}
 
 
+def test_policy_blocked_says_why_a_value_is_not_written(fake_host):
+    fake_host.write(SWAPPINESS, '60\n')
+    assert _change.RuntimePolicy(Module(), 'best_effort').blocked(SWAPPINESS) is None
+    assert _change.RuntimePolicy(Module(), 'skip').blocked(SWAPPINESS) == 'runtime: skip'
+    fake_host.make_readonly('/proc/sys')
+    assert _change.RuntimePolicy(Module(), 'required').blocked(SWAPPINESS) == (
+        'read-only: %s cannot be written here (an unprivileged container?)' % SWAPPINESS)
+    # runtime=skip never reads the host: the runtime is left alone whatever it is
+    assert _change.RuntimePolicy(Module(), 'skip').blocked(SWAPPINESS) == 'runtime: skip'
+
+
+def test_policy_refuse_fails_before_anything_naming_every_value():
+    m = Module()
+    policy = _change.RuntimePolicy(m, 'required', fix='Run it elsewhere.', report=lambda: {'keys': ['a', 'b']})
+    with pytest.raises(Failed):
+        policy.refuse('these values cannot be written', ['a (/proc/sys/a)', 'b (/proc/sys/b)'])
+    assert m.failed == {'msg': 'Nothing was changed: runtime=required but these values cannot be written: '
+                               'a (/proc/sys/a), b (/proc/sys/b). Run it elsewhere.', 'keys': ['a', 'b']}
+    assert m.warnings == []
+
+
+def test_policy_refuse_with_best_effort_warns_once_and_nothing_when_no_value():
+    m = Module()
+    policy = _change.RuntimePolicy(m, 'best_effort', persisted='they are persisted')
+    policy.refuse('the runtime is read-only', [])
+    assert m.warnings == [] and policy.skipped is False
+    policy.refuse('the runtime is read-only', ['a', 'b'])
+    assert m.warnings == ['the runtime is read-only: a, b: skipped the runtime write (they are persisted).']
+    assert policy.skipped is True and m.failed is None
+
+
+def test_policy_keeping_a_ledger_saves_it_before_failing(fake_host):
+    m = Module()
+    fake_host.write(SWAPPINESS, '60\n')
+    ledger = _ledger.Ledger(m)
+    ledger.remember_runtime(SWAPPINESS, '60', 'sysctl_profile')
+    policy = _change.RuntimePolicy(m, 'required').keeping(ledger)
+    assert not fake_host.exists(LEDGER)
+    with pytest.raises(Failed):
+        policy.skip('writing failed', ['vm.swappiness (EPERM)'])
+    assert m.failed['msg'].startswith('writing failed: vm.swappiness (EPERM), and runtime=required.')
+    assert ledger_data(fake_host)['runtime'][SWAPPINESS]['owner'] == 'sysctl_profile'
+
+
+def test_policy_keeping_a_ledger_does_not_save_it_in_check_mode(fake_host):
+    m = Module(check_mode=True)
+    ledger = _ledger.Ledger(m)
+    with pytest.raises(Failed):
+        _change.RuntimePolicy(m, 'required', ledger=ledger).skip('x')
+    assert not fake_host.exists(LEDGER)
+
+
 # -- files: absent_file / restore_file -----------------------------------------------------------
 def test_recorded_file_is_restored_byte_for_byte_with_its_mode(fake_host):
     fake_host.write(RULE, 'ACTION=="add", KERNEL=="sd*"\n', mode=0o640)
