@@ -334,9 +334,12 @@ class Ledger(object):
             if not stat.S_ISREG(st.st_mode):
                 raise _host.FileError(path, 'is not a regular file (a directory?) where a file is expected; '
                                             'move it aside')
-            rec.update(existed=True,
-                       content=to_text(base64.b64encode(_host.read_bytes(path, b''))),
-                       mode=st.st_mode & 0o7777, uid=st.st_uid, gid=st.st_gid)
+            data = _host.read_bytes(path, b'')
+            if self._ours_unrecorded(path, owner, data):
+                rec['existed'] = False
+            else:
+                rec.update(existed=True, content=to_text(base64.b64encode(data)),
+                           mode=st.st_mode & 0o7777, uid=st.st_uid, gid=st.st_gid)
         else:
             rec['existed'] = False
             # Directories the write will create, so that a restore leaves no empty trace behind.
@@ -350,6 +353,23 @@ class Ledger(object):
                 self.dirs.extend(d for d in created if d not in self.dirs)
         self.files[path] = rec
         self.dirty = True
+        return True
+
+    def _ours_unrecorded(self, path, owner, data):
+        """True when the file ``owner`` is about to record carries ``owner``'s own header: this collection wrote
+        it and the ledger lost its record (removed, or the state directory wiped). Its original is then "no
+        file": a restore removes it rather than putting back our own older output. Its bytes are kept beside the
+        ledger, with a warning, in case they held edits."""
+        try:
+            text = data.decode('utf-8')
+        except UnicodeDecodeError:
+            return False
+        if not _files.is_ours(text, owner):
+            return False
+        kept = self._keep_copy(path, data)
+        self.module.warn('%s carries the header of inference.host_tuning.%s but the ledger has no record of it (was '
+                         'the state directory removed?): it is taken as ours, so state=absent and revert remove '
+                         'it; its bytes are kept as %s' % (path, owner, kept))
         return True
 
     def remember_runtime(self, path, value, owner):

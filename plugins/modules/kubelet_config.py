@@ -161,10 +161,6 @@ def settings(p):
     return data
 
 
-def ours(content):
-    return _files.is_ours(content, OWNER)
-
-
 def present(module, path, found, data, content):
     result = dict(changed=False, path=path, config_dir_found=found, settings=data)
     if not found:
@@ -180,25 +176,18 @@ def present(module, path, found, data, content):
 
 def absent(module, path, found):
     """The one plan for taking the drop-in away (_change.absent_file): the recorded original put back exactly,
-    else removal when the file is ours. A recorded original that is itself ours (recorded after a lost ledger)
-    is removed, not put back: it is this module's old drop-in, not the operator's."""
+    else removal when the file is ours."""
     ledger = _ledger.Ledger(module)
     try:
         plan = _change.absent_file(ledger, path, OWNER)
     except _host.FileError as e:
         module.fail_json(msg='Nothing was changed: %s' % e)
-    changed = plan.changed
-    if ours(plan.desired):
-        plan.desired = None
-        changed = plan.current is not None
-    result = dict(changed=changed, path=path, config_dir_found=found)
+    result = dict(changed=plan.changed, path=path, config_dir_found=found)
     if module._diff:
         result['diff'] = plan.diff()
     if module.check_mode:
         module.exit_json(**result)
-    result['changed'] = _change.restore_file(module, ledger, plan) or changed
-    if ours(_host.read_for_diff(path)):
-        _files.remove(path)
+    result['changed'] = _change.restore_file(module, ledger, plan) or plan.changed
     ledger.save()
     module.exit_json(**result)
 

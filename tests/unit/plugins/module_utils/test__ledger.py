@@ -236,6 +236,44 @@ def test_a_symlink_is_not_replaced_by_a_copy(fake_host):
     assert 'symbolic link' in str(e.value)
 
 
+def test_our_own_file_without_a_record_is_recorded_as_no_file_and_its_bytes_kept(fake_host):
+    """A lost ledger: the file at our path carries our header, so it is our older output, not the operator's
+    original - a restore removes it (never puts our own tuning back), and its bytes are kept beside the ledger."""
+    conf = '/etc/sysctl.d/90-inference.conf'
+    old = _files.header('sysctl_profile') + 'vm.swappiness = 5\n'
+    fake_host.write(conf, old)
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    assert _files.ManagedFile(conf, _files.header('sysctl_profile') + 'vm.swappiness = 1\n').apply(
+        m, ledger, 'sysctl_profile') is True
+    ledger.save()
+    assert json.loads(fake_host.read(_ledger.LEDGER_PATH))['files'][conf]['existed'] is False
+    [kept] = [p for p in fake_host.tree() if p.startswith(_ledger.EDITED_DIR + '/')]
+    assert fake_host.read(kept) == old and oct(os.stat(fake_host.path(kept)).st_mode & 0o777) == oct(0o600)
+    assert len(m.warnings) == 1 and conf in m.warnings[0] and kept in m.warnings[0]
+    ledger = _ledger.Ledger(m)
+    assert ledger.file_action(conf) == ('removed', True)
+    assert ledger.restore_file(conf) is True
+    assert not fake_host.exists(conf)
+
+
+@pytest.mark.parametrize('content', [
+    'vm.swappiness = 5\n',                                              # the operator's: no header
+    _files.header('hugepages') + 'w /sys/x - - - - 1\n',               # another owner's header
+    ' ' + _files.header('sysctl_profile'),                               # not at the start
+])
+def test_a_file_without_our_own_header_at_its_start_is_recorded_as_it_is(fake_host, content):
+    conf = '/etc/sysctl.d/90-inference.conf'
+    fake_host.write(conf, content, mode=0o640)
+    m = FakeModule()
+    ledger = _ledger.Ledger(m)
+    _files.ManagedFile(conf, _files.header('sysctl_profile')).apply(m, ledger, 'sysctl_profile')
+    assert ledger.files[conf]['existed'] is True and ledger.original_content(conf) == content
+    assert m.warnings == [] and not fake_host.exists(_ledger.EDITED_DIR)
+    ledger.restore_file(conf)
+    assert fake_host.read(conf) == content
+
+
 def test_a_file_that_is_not_utf8_is_never_taken_for_absent(fake_host):
     with open(fake_host.path('/etc/fstab'), 'wb') as f:
         f.write(b'# caf\xe9\n/dev/sda2 none swap sw 0 0\n')

@@ -11,6 +11,7 @@ import json
 import pytest
 import yaml
 
+from ansible_collections.inference.host_tuning.plugins.module_utils import _host
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.modules import kubelet_config
 from ansible_collections.inference.host_tuning.plugins.modules import revert
@@ -112,13 +113,17 @@ def test_absent_removes_what_it_created(node):
 def test_absent_after_a_lost_ledger_removes_our_old_dropin_and_leaves_a_foreign_one(node):
     before = tree(node)
     run_module(kubelet_config, {'reserved_system_cpus': '0'})
+    old = node.read(DROPIN)
     node.remove(_ledger.LEDGER_PATH)                         # the record is lost
-    run_module(kubelet_config, {'reserved_system_cpus': '1'})  # records our old drop-in as the original
+    run_module(kubelet_config, {'reserved_system_cpus': '1'})  # our old drop-in: its original is "no file"
     r = run_module(kubelet_config, {'state': 'absent'}, check=True)
     assert r['changed'] is True and r['diff']['after'] == ''
     r = run_module(kubelet_config, {'state': 'absent'})
     assert r['changed'] is True and not node.exists(DROPIN)
-    assert tree(node) == before
+    after = tree(node)
+    kept = [path for path in after if path.startswith(_ledger.EDITED_DIR + '/')]
+    assert len(kept) == 1 and node.read(kept[0]) == old      # the old drop-in's bytes, kept beside the ledger
+    assert dict((k, v) for k, v in after.items() if not k.startswith(_host.STATE_DIR)) == before
     node.write(DROPIN, 'cpuManagerPolicy: none\n')            # the operator's, no record
     r = run_module(kubelet_config, {'state': 'absent'})
     assert r['changed'] is False and node.read(DROPIN) == 'cpuManagerPolicy: none\n'

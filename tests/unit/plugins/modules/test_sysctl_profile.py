@@ -16,6 +16,7 @@ from ansible.module_utils import basic
 from ansible_collections.inference.host_tuning.plugins.module_utils import _files
 from ansible_collections.inference.host_tuning.plugins.module_utils import _ledger
 from ansible_collections.inference.host_tuning.plugins.module_utils import _sysctl
+from ansible_collections.inference.host_tuning.plugins.modules import revert
 from ansible_collections.inference.host_tuning.plugins.modules import sysctl_profile
 from ansible_collections.inference.host_tuning.tests.unit.fakehost import DEBUG_SCHED
 from ansible_collections.inference.host_tuning.tests.unit.plugins.modules.utils import fail_module, run_module
@@ -219,6 +220,19 @@ def test_absent_removes_its_own_file_without_a_record(fake_host):
     assert result['changed'] is True and [d['before_header'] for d in result['diff']] == [CONF]
     assert not fake_host.exists(CONF)
     assert proc(fake_host, 'vm.swappiness') == '1'      # no record, nothing to restore
+
+
+def test_after_a_lost_ledger_revert_removes_our_file_and_never_puts_our_old_values_back(fake_host):
+    """The state directory wiped, then a converge: the file there is our own older output, so its original is
+    "no file" - revert (and state=absent) remove it instead of putting the old tuning back."""
+    run_module(sysctl_profile, {'settings': {'vm.swappiness': 5}})
+    fake_host.remove(_ledger.LEDGER_PATH)
+    run_module(sysctl_profile, {'settings': {'vm.swappiness': 1}})
+    assert proc(fake_host, 'vm.swappiness') == '1'
+    result = run_module(revert, {})
+    assert result['changed'] is True
+    assert not fake_host.exists(CONF)
+    assert proc(fake_host, 'vm.swappiness') == '5'        # the runtime value recorded by the second run
 
 
 # -- read-only runtime (unprivileged container) ---------------------------------------
