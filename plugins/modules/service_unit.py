@@ -452,11 +452,6 @@ def own_record(module, ledger, path):
     return rec
 
 
-def _readlink(path):
-    full = _host.host_path(path)
-    return os.readlink(full) if os.path.islink(full) else None
-
-
 def daemon_reload(module):
     if _systemd.booted(module):
         _systemd.Systemctl(module).daemon_reload()
@@ -488,7 +483,8 @@ def present(module, spec):
                              'Choose another name, or set takeover (inference_service_takeover) to true to replace '
                              'it; its original is then recorded and restored by state=absent and by revert.'
                              % (spec.path, OWNER))
-    recorded = (rec is not None and bool(rec.get('existed')) and not ours(ledger.original_content(spec.path))) or (
+    # (a file of ours found without a record is recorded as "no file" by the ledger: no original)
+    recorded = (rec is not None and bool(rec.get('existed'))) or (
         rec is None and mf.current is not None and not ours(mf.current))
     result = dict(changed=mf.changed, unit=spec.unit, path=spec.path, argv=spec.argv,
                   original_recorded=recorded, daemon_reloaded=False, other_units=other_units(ledger, spec.path))
@@ -505,47 +501,38 @@ def present(module, spec):
 
 
 def absent(module, spec):
+    """The unit through the change layer's one plan (_change.absent_file: the recorded original put back
+    exactly, else removal when the unit is ours), with the wants link it recorded when it took a unit over; a
+    unit that goes is stopped and disabled first, one put back restarts as its original."""
+    ledger = _ledger.Ledger(module)
+    own_record(module, ledger, spec.path)
     try:
-        current = _host.read_text_file(spec.path)
+        unit = _change.absent_file(ledger, spec.path, OWNER)
     except _host.FileError as e:
         module.fail_json(msg='Nothing was changed: %s' % e)
-    ledger = _ledger.Ledger(module)
-    rec = own_record(module, ledger, spec.path)
-    if rec is not None:
-        desired = ledger.original_content(spec.path)
-        # An original carrying our header was ours already (a ledger lost before): it goes too.
-        desired = None if ours(desired) else desired
-    else:
-        desired = None if ours(current) else current
     link = _systemd.wants_link(spec.unit)
-    link_rec = ledger.files.get(link) if (ledger.files.get(link) or {}).get('owner') == OWNER else None
-    link_changes = link_rec is not None and (
-        os.path.islink(_host.host_path(link)) != bool(link_rec.get('existed'))
-        or link_rec.get('link') not in (None, _readlink(link)))
-    result = dict(changed=current != desired or link_changes, unit=spec.unit, path=spec.path,
+    plans = [unit] + [_change.RecordedFile(ledger, link) for path in ledger.files_of(OWNER) if path == link]
+    recorded = [plan for plan in plans if plan.recorded]
+    result = dict(changed=any(plan.changed for plan in plans), unit=spec.unit, path=spec.path,
                   daemon_reloaded=False, stopped=False, restarted=False)
     if module._diff:
-        result['diff'] = _files.file_diff(spec.path, current, desired)
-    if module.check_mode or (rec is None and link_rec is None and not result['changed']):
+        result['diff'] = unit.diff()
+    if module.check_mode or not (recorded or result['changed']):
         module.exit_json(**result)
     booted = _systemd.booted(module)
     systemctl = _systemd.Systemctl(module) if booted else None
-    if current is not None and desired is None and booted:
+    if unit.current is not None and unit.desired is None and booted:
         if systemctl.is_enabled(spec.unit) or systemctl.is_active(spec.unit):
             systemctl.run('disable', '--now', spec.unit)
             result['stopped'] = result['changed'] = True
-    for recorded in (rec, link_rec):
-        if recorded is not None:
-            path = spec.path if recorded is rec else link
-            result['changed'] = ledger.restore_file(path) or result['changed']
-    if ours(_host.read_for_diff(spec.path)):
-        _files.remove(spec.path)
+    for plan in plans:
+        result['changed'] = _change.restore_file(module, ledger, plan) or result['changed']
     ledger.save()
     if result['changed'] and booted:
         systemctl.daemon_reload()
         result['daemon_reloaded'] = True
         # A unit taken over runs our command until it restarts: a running one restarts as its original.
-        if desired is not None and current != desired and systemctl.is_active(spec.unit):
+        if unit.desired is not None and unit.current != unit.desired and systemctl.is_active(spec.unit):
             systemctl.run('try-restart', spec.unit)
             result['restarted'] = True
     module.exit_json(**result)
