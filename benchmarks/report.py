@@ -53,6 +53,12 @@ def ratio(a, b):
     return '%.2f×' % (a / b) if a and b else '-'
 
 
+def above_floor_ratio(a, b):
+    """a / b for two times above the one-task floor; a time within 0.1 s of the floor (or below it: the floor's
+    own noise) gives no ratio, it is "at the floor"."""
+    return ratio(a, b) if b > 0.1 else 'at the floor'
+
+
 def task_seconds(out, row):
     """Sum of the task times ansible.posix.profile_tasks printed for this run (no start-up, no fact cache)"""
     path = os.path.join(out, '%s-%s-%s-%s.log' % (row['part'], row['side'], row['phase'], row['run']))
@@ -199,10 +205,10 @@ def render(out, rows, args):
                    (med[('sysctl', 'profile', 'idempotent')] or 0) - f_med,
                    (med[('sysctl', 'per_key', 'first')] or 0) - f_med,
                    (med[('sysctl', 'per_key', 'idempotent')] or 0) - f_med,
-                   ratio((med[('sysctl', 'per_key', 'first')] or 0) - f_med,
-                         (med[('sysctl', 'profile', 'first')] or 0) - f_med),
-                   ratio((med[('sysctl', 'per_key', 'idempotent')] or 0) - f_med,
-                         (med[('sysctl', 'profile', 'idempotent')] or 0) - f_med)))
+                   above_floor_ratio((med[('sysctl', 'per_key', 'first')] or 0) - f_med,
+                                     (med[('sysctl', 'profile', 'first')] or 0) - f_med),
+                   above_floor_ratio((med[('sysctl', 'per_key', 'idempotent')] or 0) - f_med,
+                                     (med[('sysctl', 'profile', 'idempotent')] or 0) - f_med)))
             add('')
 
     add('### Targets')
